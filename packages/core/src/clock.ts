@@ -1,0 +1,89 @@
+/**
+ * The time source of a limiter. `now()` returns milliseconds on a clock that
+ * roughly tracks the Unix epoch (legacy `X-RateLimit-Reset` headers print it)
+ * and never goes backwards. `setTimeout`/`clearTimeout` schedule the waits of
+ * shaping (`acquire`), so a fake clock controls those too.
+ */
+export interface Clock {
+  now(): number
+  setTimeout(callback: () => void, ms: number): unknown
+  clearTimeout(handle: unknown): void
+}
+
+/**
+ * The default clock: `performance.timeOrigin + performance.now()`, which is
+ * monotonic (a wall-clock step by NTP does not refill or drain buckets) and
+ * starts at the epoch time of process start.
+ */
+// Read once: the `performance.timeOrigin` getter costs more than the clock read itself.
+const timeOrigin = performance.timeOrigin
+
+export const systemClock: Clock = {
+  now: () => timeOrigin + performance.now(),
+  // Not unref'd: a caller awaiting a shaping slot is pending work the process must finish.
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+}
+
+/** A clock you move by hand: for tests and simulations. */
+export interface ManualClock extends Clock {
+  /** Moves time forward by `ms`, firing every timer that falls due, in order, each at its own due time. */
+  advance(ms: number): void
+  /** Moves time forward to `ms` (never backwards), firing due timers. */
+  set(ms: number): void
+  /** Number of timers not yet fired or cleared. */
+  pending(): number
+}
+
+interface Timer {
+  at: number
+  seq: number
+  callback: () => void
+}
+
+/**
+ * Creates a {@link ManualClock} starting at `start` ms (default: 2026-01-01T00:00:00Z,
+ * a realistic epoch magnitude so tests exercise real floating-point ranges).
+ */
+export function createManualClock(start = Date.UTC(2026, 0, 1)): ManualClock {
+  let current = start
+  let seq = 0
+  let timers: Timer[] = []
+  const fire = (until: number): void => {
+    for (;;) {
+      let next: Timer | undefined
+      for (const timer of timers) {
+        if (
+          timer.at <= until &&
+          (!next || timer.at < next.at || (timer.at === next.at && timer.seq < next.seq))
+        ) {
+          next = timer
+        }
+      }
+      if (!next) break
+      timers = timers.filter((timer) => timer !== next)
+      current = Math.max(current, next.at)
+      next.callback()
+    }
+    current = Math.max(current, until)
+  }
+  return {
+    now: () => current,
+    setTimeout(callback, ms) {
+      const timer: Timer = { at: current + Math.max(0, ms), seq: seq++, callback }
+      timers.push(timer)
+      return timer
+    },
+    clearTimeout(handle) {
+      timers = timers.filter((timer) => timer !== handle)
+    },
+    advance(ms) {
+      if (!(ms >= 0)) throw new RangeError(`advance: ms must be >= 0, got ${ms}`)
+      fire(current + ms)
+    },
+    set(ms) {
+      fire(Math.max(current, ms))
+    },
+    pending: () => timers.length,
+  }
+}

@@ -1,0 +1,432 @@
+import type { Clock } from '../clock.js'
+import {
+  draft6Headers,
+  draft8Headers,
+  type HeaderFormat,
+  rateLimitHeaders,
+  sfString,
+  toSeconds,
+} from '../headers.js'
+import type { Limiter } from '../limiter.js'
+import type { Decision, Logger } from '../types.js'
+import { ipKey } from './ip-key.js'
+import type { HttpConfig } from './options.js'
+import { failureBody, type HttpBody, type HttpMessage, limitedBody, prefersJson } from './respond.js'
+
+/** The part of Node's `ServerResponse` the engine watches (client disconnects, final status). */
+export interface HttpResponseLike {
+  readonly statusCode: number
+  readonly writableFinished: boolean
+  /** `true` once the connection is gone (the client left before a step that was async finished). */
+  readonly destroyed?: boolean
+  once(event: 'close', listener: () => void): unknown
+  removeListener(event: 'close', listener: () => void): unknown
+}
+
+/**
+ * How one framework's request objects map onto the engine. `A` and `B` are what the
+ * framework hands a middleware (Express `req, res`; Koa `ctx, undefined`; Fastify `request, reply`).
+ * Every member is a plain function of them, so the hot path allocates no closures.
+ */
+export interface HttpBinding<A, B> {
+  /** 2: user callbacks receive `(a, b, decision?)`; 1: `(a, decision?)`. */
+  readonly arity: 1 | 2
+  /** The client address as the framework resolves it (its proxy setting applied). */
+  clientIp(a: A, b: B): string | undefined
+  /** The peer address of the socket, ignoring proxies (to warn about a missing proxy setting). */
+  remoteAddress(a: A, b: B): string | undefined
+  /** A request header, by lower-case name. */
+  header(a: A, b: B, name: string): string | undefined
+  /** Node's response, for disconnects and the final status. */
+  response(a: A, b: B): HttpResponseLike
+  setHeader(a: A, b: B, name: string, value: string): void
+  /** Exposes the decision to handlers and returns every decision made on this request so far. */
+  record(a: A, b: B, decision: Decision): Decision | readonly Decision[]
+  /** Answers the request; the return value is what the middleware returns. */
+  send(a: A, b: B, status: number, body: HttpBody): unknown
+  /** Runs the user's `handler` with the framework's own signature. */
+  callHandler(handler: unknown, a: A, b: B, next: () => unknown, decision: Decision): unknown
+}
+
+const DECISIONS: unique symbol = Symbol.for('tollgate.decisions')
+
+/**
+ * Remembers `decision` on `holder` (the request) and returns every decision of the
+ * request so far: one decision, or a list when limiters are stacked. Headers then
+ * describe every limiter's policy.
+ */
+export function collectDecisions(holder: object, decision: Decision): Decision | readonly Decision[] {
+  const slot = holder as { [DECISIONS]?: Decision | Decision[] }
+  const previous = slot[DECISIONS]
+  if (previous === undefined) {
+    slot[DECISIONS] = decision
+    return decision
+  }
+  const list = Array.isArray(previous) ? [...previous, decision] : [previous, decision]
+  slot[DECISIONS] = list
+  return list
+}
+
+/** Signals that the request proceeds without a decision (skipped, or failed open). */
+const PASS: unique symbol = Symbol('tollgate.pass')
+
+/** The limiter could not decide and the failure policy is closed. */
+class Failure {
+  constructor(readonly status: 500 | 503) {}
+}
+
+type Verdict = Decision | Failure | typeof PASS
+type Callback = (a: unknown, b: unknown, decision?: Decision) => unknown
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as Promise<unknown> | undefined)?.then === 'function'
+}
+
+const LOG_INTERVAL = 60_000
+
+/** Header text that depends only on the policy, computed once per kind of decision. */
+interface PolicyText {
+  readonly count: number
+  readonly policy: string
+  /** draft-8: `"name";r=` per rate. */
+  readonly prefixes: readonly string[]
+}
+
+/**
+ * The framework-neutral request pipeline of the adapters: skip → key → weight →
+ * consume/reserve → headers → proceed, delay or reject. With synchronous callbacks
+ * and a synchronous store it runs without a promise; any async step switches the
+ * rest of that request to promises.
+ */
+export class HttpEngine<A, B> {
+  readonly limiter: Limiter
+  private readonly config: HttpConfig
+  private readonly binding: HttpBinding<A, B>
+  private readonly where: string
+  private readonly clock: Clock
+  private readonly logger: Logger
+  private readonly format: HeaderFormat | false
+  private readonly watching: boolean
+  private readonly texts: [PolicyText | undefined, PolicyText | undefined] = [undefined, undefined]
+  private lastLog = Number.NEGATIVE_INFINITY
+  private unlogged = 0
+  private proxyWarned = false
+
+  constructor(where: string, config: HttpConfig, binding: HttpBinding<A, B>) {
+    this.where = where
+    this.config = config
+    this.binding = binding
+    this.limiter = config.limiter
+    this.clock = config.limiter.clock
+    this.logger = config.logger
+    this.format = config.headers
+    this.watching = config.skipFailedRequests || config.skipSuccessfulRequests
+  }
+
+  /**
+   * Runs the limiter for one request. `next` continues the framework's chain; its
+   * return value (Koa's promise) is returned, or a promise of it when a step was async.
+   * Never rejects because of a callback or the store: those follow the failure policy.
+   */
+  handle(a: A, b: B, next: () => unknown): unknown {
+    const verdict = this.evaluate(a, b)
+    if (isPromise(verdict)) return verdict.then((v) => this.apply(a, b, next, v as Verdict))
+    return this.apply(a, b, next, verdict)
+  }
+
+  private evaluate(a: A, b: B): Verdict | Promise<Verdict> {
+    const skip = this.config.skip
+    if (skip !== undefined) {
+      let skipped: unknown
+      try {
+        skipped = skip(a, b)
+      } catch (error) {
+        return this.callbackFailed('skip', error)
+      }
+      if (isPromise(skipped)) {
+        return skipped.then(
+          (s) => (s === true ? PASS : this.keyStep(a, b)),
+          (error) => this.callbackFailed('skip', error),
+        )
+      }
+      if (skipped === true) return PASS
+    }
+    return this.keyStep(a, b)
+  }
+
+  private keyStep(a: A, b: B): Verdict | Promise<Verdict> {
+    const keyFn = this.config.key
+    if (keyFn === undefined) {
+      if (!this.proxyWarned) this.checkProxy(a, b)
+      return this.weightStep(a, b, ipKey(this.binding.clientIp(a, b), this.config.ipv6Subnet))
+    }
+    let key: unknown
+    try {
+      key = keyFn(a, b)
+    } catch (error) {
+      return this.callbackFailed('key', error)
+    }
+    if (isPromise(key)) {
+      return key.then(
+        (k) => this.weightStep(a, b, k),
+        (error) => this.callbackFailed('key', error),
+      )
+    }
+    return this.weightStep(a, b, key)
+  }
+
+  private weightStep(a: A, b: B, key: unknown): Verdict | Promise<Verdict> {
+    const weightFn = this.config.weight
+    if (weightFn === undefined) return this.charge(key, undefined)
+    let weight: unknown
+    try {
+      weight = weightFn(a, b)
+    } catch (error) {
+      return this.callbackFailed('weight', error)
+    }
+    if (isPromise(weight)) {
+      return weight.then(
+        (w) => this.charge(key, w),
+        (error) => this.callbackFailed('weight', error),
+      )
+    }
+    return this.charge(key, weight)
+  }
+
+  private charge(key: unknown, weight: unknown): Verdict | Promise<Verdict> {
+    let result: Decision | Promise<Decision>
+    try {
+      const k = key as string | undefined
+      if (this.config.delay) {
+        result = this.limiter.reserve(k, { weight: weight as number, maxDelay: this.config.maxDelay })
+      } else {
+        result = this.limiter.consume(k, weight === undefined ? undefined : { weight: weight as number })
+      }
+    } catch (error) {
+      const code = (error as { code?: unknown } | undefined)?.code
+      if (code === 'ERR_TOLLGATE_INVALID_KEY') return this.callbackFailed('key', error)
+      if (code === 'ERR_TOLLGATE_INVALID_WEIGHT') return this.callbackFailed('weight', error)
+      return this.storeFailed(error)
+    }
+    if (isPromise(result)) return result.then(undefined, (error) => this.storeFailed(error))
+    return result
+  }
+
+  private callbackFailed(what: string, error: unknown): Verdict {
+    this.log(
+      `${this.where}: the "${what}" callback failed; the request was ${this.config.failure === 'open' ? 'let through uncounted' : 'answered 500'} (failure: '${this.config.failure}')`,
+      error,
+    )
+    return this.config.failure === 'open' ? PASS : new Failure(500)
+  }
+
+  private storeFailed(error: unknown): Verdict {
+    this.log(
+      `${this.where}: the limiter's store failed; the request was ${this.config.failure === 'open' ? 'let through uncounted' : 'answered 503'} (failure: '${this.config.failure}')`,
+      error,
+    )
+    return this.config.failure === 'open' ? PASS : new Failure(503)
+  }
+
+  /** Logs a request-time failure, at most once a minute, so an attack cannot flood the log. */
+  private log(message: string, error: unknown): void {
+    const now = this.clock.now()
+    if (now - this.lastLog < LOG_INTERVAL) {
+      this.unlogged++
+      return
+    }
+    const unlogged = this.unlogged
+    this.lastLog = now
+    this.unlogged = 0
+    try {
+      this.logger.error(
+        unlogged > 0 ? `${message} (${unlogged} earlier failures not logged)` : message,
+        error,
+      )
+    } catch {}
+  }
+
+  private checkProxy(a: A, b: B): void {
+    const forwarded = this.binding.header(a, b, 'x-forwarded-for')
+    if (forwarded === undefined) return
+    const ip = this.binding.clientIp(a, b)
+    if (ip === undefined || ip !== this.binding.remoteAddress(a, b)) return
+    this.proxyWarned = true
+    this.logger.warn(
+      `${this.where}: requests carry X-Forwarded-For but the client IP is the proxy's (${ip}); every client behind the proxy shares one key. Enable your framework's proxy setting (Express "trust proxy", Koa app.proxy, Fastify trustProxy) or give a "key".`,
+    )
+  }
+
+  private apply(a: A, b: B, next: () => unknown, verdict: Verdict): unknown {
+    if (verdict === PASS) return next()
+    if (verdict instanceof Failure) return this.fail(a, b, verdict.status)
+    const decision = verdict
+    const all = this.binding.record(a, b, decision)
+    if (decision.reason === 'store-unavailable') {
+      if (!decision.allowed) return this.fail(a, b, 503)
+      return next()
+    }
+    this.writeHeaders(a, b, all)
+    if (decision.allowed) {
+      if (decision.delayMs > 0) return this.wait(a, b, next, decision)
+      if (this.watching) this.watch(a, b, decision)
+      return next()
+    }
+    const onLimited = this.config.onLimited
+    if (onLimited !== undefined) this.notify(onLimited as Callback, a, b, decision)
+    if (this.config.handler !== undefined)
+      return this.binding.callHandler(this.config.handler, a, b, next, decision)
+    return this.reject(a, b, decision)
+  }
+
+  private fail(a: A, b: B, status: 500 | 503): unknown {
+    return this.binding.send(
+      a,
+      b,
+      status,
+      failureBody(status, prefersJson(this.binding.header(a, b, 'accept'))),
+    )
+  }
+
+  private notify(onLimited: Callback, a: A, b: B, decision: Decision): void {
+    try {
+      const result = this.binding.arity === 2 ? onLimited(a, b, decision) : onLimited(a, decision)
+      if (isPromise(result))
+        result.then(undefined, (error) => this.log(`${this.where}: "onLimited" failed`, error))
+    } catch (error) {
+      this.log(`${this.where}: "onLimited" failed`, error)
+    }
+  }
+
+  private reject(a: A, b: B, decision: Decision): unknown {
+    const json = prefersJson(this.binding.header(a, b, 'accept'))
+    const message = this.config.message
+    if (typeof message !== 'function') {
+      return this.binding.send(a, b, this.config.statusCode, limitedBody(decision, message, json))
+    }
+    const fallback = (error: unknown) => {
+      this.log(`${this.where}: "message" failed; the default message was sent`, error)
+      return this.binding.send(a, b, this.config.statusCode, limitedBody(decision, undefined, json))
+    }
+    let custom: unknown
+    try {
+      custom = this.binding.arity === 2 ? message(a, b, decision) : (message as Callback)(a, decision)
+    } catch (error) {
+      return fallback(error)
+    }
+    if (isPromise(custom)) {
+      return custom.then(
+        (m) => this.binding.send(a, b, this.config.statusCode, limitedBody(decision, m as HttpMessage, json)),
+        fallback,
+      )
+    }
+    return this.binding.send(a, b, this.config.statusCode, limitedBody(decision, custom as HttpMessage, json))
+  }
+
+  /** Delay mode: proceeds when the reserved slot comes; a client that leaves first gives the slot back. */
+  private wait(a: A, b: B, next: () => unknown, decision: Decision): Promise<unknown> {
+    const response = this.binding.response(a, b)
+    if (response.destroyed === true) {
+      this.giveBack(decision)
+      return new Promise(() => {})
+    }
+    return new Promise((resolve) => {
+      const onClose = () => {
+        this.clock.clearTimeout(timer)
+        this.giveBack(decision)
+      }
+      const timer = this.clock.setTimeout(() => {
+        response.removeListener('close', onClose)
+        if (this.watching) this.watch(a, b, decision)
+        resolve(next())
+      }, decision.delayMs)
+      response.once('close', onClose)
+    })
+  }
+
+  /** skipFailedRequests / skipSuccessfulRequests: refunds once the response is over. */
+  private watch(a: A, b: B, decision: Decision): void {
+    const response = this.binding.response(a, b)
+    const settle = () => {
+      const failed = !response.writableFinished || response.statusCode >= 400
+      if (failed ? this.config.skipFailedRequests : this.config.skipSuccessfulRequests)
+        this.giveBack(decision)
+    }
+    // Already closed (the client left during an async step): 'close' will not come again.
+    if (response.destroyed === true) settle()
+    else response.once('close', settle)
+  }
+
+  private giveBack(decision: Decision): void {
+    try {
+      const done = this.limiter.refund(decision.key, decision.weight)
+      if (isPromise(done)) done.then(undefined, (error) => this.log(`${this.where}: refund failed`, error))
+    } catch (error) {
+      this.log(`${this.where}: refund failed`, error)
+    }
+  }
+
+  private writeHeaders(a: A, b: B, all: Decision | readonly Decision[]): void {
+    const binding = this.binding
+    if (Array.isArray(all)) {
+      const headers = rateLimitHeaders(all as readonly Decision[], {
+        format: this.format,
+        legacy: this.config.legacyHeaders,
+        now: this.clock.now(),
+      })
+      for (const name in headers) binding.setHeader(a, b, name, headers[name]!)
+      return
+    }
+    const d = all as Decision
+    const format = this.format
+    if (format !== false) {
+      const text = this.policyText(d)
+      binding.setHeader(a, b, 'RateLimit-Policy', text.policy)
+      if (format === 'draft-8') {
+        const rates = d.rates
+        let value = `${text.prefixes[0]}${rates[0]!.remaining};t=${toSeconds(rates[0]!.resetMs)}`
+        for (let i = 1; i < rates.length; i++) {
+          value += `, ${text.prefixes[i]}${rates[i]!.remaining};t=${toSeconds(rates[i]!.resetMs)}`
+        }
+        binding.setHeader(a, b, 'RateLimit', value)
+      } else if (format === 'draft-7') {
+        binding.setHeader(
+          a,
+          b,
+          'RateLimit',
+          `limit=${d.limit}, remaining=${d.remaining}, reset=${toSeconds(d.resetMs)}`,
+        )
+      } else {
+        binding.setHeader(a, b, 'RateLimit-Limit', String(d.limit))
+        binding.setHeader(a, b, 'RateLimit-Remaining', String(d.remaining))
+        binding.setHeader(a, b, 'RateLimit-Reset', String(toSeconds(d.resetMs)))
+      }
+    }
+    if (this.config.legacyHeaders) {
+      binding.setHeader(a, b, 'X-RateLimit-Limit', String(d.limit))
+      binding.setHeader(a, b, 'X-RateLimit-Remaining', String(d.remaining))
+      binding.setHeader(a, b, 'X-RateLimit-Reset', String(Math.ceil((this.clock.now() + d.resetMs) / 1000)))
+    }
+    if (!d.allowed && Number.isFinite(d.retryAfterMs)) {
+      binding.setHeader(a, b, 'Retry-After', String(Math.max(1, toSeconds(d.retryAfterMs))))
+    }
+  }
+
+  /** Keyed and keyless decisions of one limiter always list the same rates: their static header text is cached. */
+  private policyText(d: Decision): PolicyText {
+    const kind = d.key === undefined ? 1 : 0
+    const cached = this.texts[kind]
+    if (cached !== undefined && cached.count === d.rates.length) return cached
+    const policy =
+      this.format === 'draft-8'
+        ? draft8Headers(d)['RateLimit-Policy']!
+        : draft6Headers(d)['RateLimit-Policy']!
+    const text: PolicyText = {
+      count: d.rates.length,
+      policy,
+      prefixes: d.rates.map((rate) => `${sfString(rate.name)};r=`),
+    }
+    this.texts[kind] = text
+    return text
+  }
+}

@@ -1,0 +1,405 @@
+import { LRUCache } from 'lru-cache'
+import { type Kernel, kernelFor } from './algorithms/index.js'
+import { invalidOption, rejectUnknownOptions, TollgateError, TollgateTypeError } from './errors.js'
+import type { CompiledPolicy } from './policy.js'
+import type { StoreOutcome, StoreRequest, StoreTarget, SyncStore } from './store.js'
+
+/** Options of {@link memoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * The most keys the store tracks (all policies together). When full, the
+   * least recently used key is forgotten (it starts again as a fresh key), so
+   * memory stays bounded under a flood of distinct keys. A tracked single-rate
+   * key costs about 120 bytes with a short key string (see the package README).
+   * @default 100_000
+   */
+  readonly max?: number
+}
+
+const OPTIONS = new Set(['max'])
+// The scaled clock (ms since origin x units per ms) is moved to a new origin before it nears 2^53.
+const SCALED_CEILING = 2 ** 51
+// Slot 0 of every space holds its single shared bucket; slot 1 is scratch for keys not yet stored.
+const SINGLE = 0
+const SCRATCH = 1
+// Options of a get on the cache's only entry: an expired one is popped, not deleted (see drop).
+const KEEP_STALE = { noDeleteOnStaleGet: true }
+const ALLOW_STALE = { allowStale: true }
+
+/**
+ * The counters of one policy namespace: a slab of states (`stride` numbers per
+ * key, in place, no allocation per decision), with slot 0 for the namespace's
+ * single shared bucket (keyless fallback, global ceiling). Keyed states are
+ * found through the store's LRU cache, which maps `prefix + key` to a slot.
+ */
+class Space {
+  readonly kernel: Kernel
+  readonly stride: number
+  readonly horizon: number
+  origin = Number.NaN
+  singleLive = false
+  /** Store time (ms) after which the shared bucket has expired, as lru-cache expires keyed states. */
+  singleExpires = 0
+  slab: Float64Array
+  /** The TTL each slot's cache entry was last given; a charge that needs more sets it again. */
+  ttls: Float64Array
+  private readonly free: number[] = []
+  private used = 2
+
+  constructor(
+    readonly policy: CompiledPolicy,
+    readonly prefix: string,
+  ) {
+    this.kernel = kernelFor(policy.algorithm)
+    this.stride = this.kernel.stride(policy.rates.length)
+    const maxU = Math.max(...policy.rates.map((rate) => rate.u))
+    const maxTau = Math.max(...policy.rates.map((rate) => rate.tau))
+    this.horizon = Math.floor((SCALED_CEILING - 4 * maxTau) / maxU)
+    this.slab = new Float64Array(64 * this.stride)
+    this.ttls = new Float64Array(64)
+  }
+
+  /** Milliseconds since this space's origin; moves the origin when scaled times would grow too large. */
+  relative(now: number, store: MemoryStore): number {
+    if (Number.isNaN(this.origin)) this.origin = now
+    const rel = now - this.origin
+    if (rel <= this.horizon) return Math.max(rel, 0)
+    this.rebase(rel, store)
+    return 0
+  }
+
+  /** A slot for a new key's state (the slab grows by doubling; freed slots are reused). */
+  allocate(): number {
+    const reused = this.free.pop()
+    if (reused !== undefined) return reused
+    const slot = this.used++
+    if (slot >= this.ttls.length) {
+      const slab = new Float64Array(this.slab.length * 2)
+      slab.set(this.slab)
+      this.slab = slab
+      const ttls = new Float64Array(this.ttls.length * 2)
+      ttls.set(this.ttls)
+      this.ttls = ttls
+    }
+    return slot
+  }
+
+  release(slot: number): void {
+    this.free.push(slot)
+  }
+
+  /** Re-expresses every state relative to an origin `delta` ms later; rare (years for typical rates). */
+  private rebase(delta: number, store: MemoryStore): void {
+    const { kernel, policy, slab, stride } = this
+    this.origin += delta
+    if (this.singleLive) kernel.rebase(slab, SINGLE * stride, policy.rates, delta)
+    const cache = store.cache
+    if (!cache) return
+    for (const [key, slot] of cache.entries()) {
+      if (store.spaceOf(key) === this) kernel.rebase(slab, slot * stride, policy.rates, delta)
+    }
+  }
+}
+
+/**
+ * The in-process store: one LRU cache (lru-cache) bounded by `max` keys maps
+ * each key to a slot of its policy's state slab. An entry's TTL is never shorter
+ * than the time until its state equals a fresh key (and is raised whenever a
+ * charge needs more), so expiry never loses information. Every operation is
+ * synchronous and a decision on a stored key allocates no state.
+ */
+export class MemoryStore implements SyncStore {
+  readonly synchronous = true as const
+  /** @internal The one LRU cache of keyed states, created on first use. */
+  cache: LRUCache<string, number> | undefined
+  private readonly max: number
+  private readonly spaces = new Map<string, Space>()
+  private readonly byIndex: Space[] = []
+  private readonly owners = new Map<string, { fingerprint: string; owners: Set<object> }>()
+  private time = 0
+  // The fast path's outcome, reused: decisions are built from it synchronously, before any other call.
+  private readonly result: {
+    allowed: boolean
+    delayMs: number
+    retryAfterMs: number
+    rates: number[]
+    blockedBy: number
+  } = { allowed: false, delayMs: 0, retryAfterMs: 0, rates: [], blockedBy: -1 }
+  private closed = false
+  private lastPolicy: CompiledPolicy | undefined
+  private lastSpace: Space | undefined
+  // lru-cache reads time through this, so its TTLs follow the limiter's clock (real or fake).
+  private readonly perf = { now: () => this.time }
+
+  constructor(options: MemoryStoreOptions = {}) {
+    if (typeof options !== 'object' || options === null)
+      invalidOption('memoryStore', 'options', 'an object', options)
+    rejectUnknownOptions('memoryStore', options, OPTIONS)
+    const max = options.max ?? 100_000
+    if (!Number.isSafeInteger(max) || max < 1)
+      invalidOption('memoryStore', 'max', 'a positive whole number', max)
+    this.max = max
+  }
+
+  register(policy: CompiledPolicy, owner: object): number {
+    let entry = this.owners.get(policy.namespace)
+    if (!entry) {
+      entry = { fingerprint: policy.fingerprint, owners: new Set() }
+      this.owners.set(policy.namespace, entry)
+    } else if (entry.fingerprint !== policy.fingerprint) {
+      throw new TollgateTypeError(
+        'ERR_TOLLGATE_POLICY_CONFLICT',
+        `memoryStore: two policies share the name "${policy.namespace}" with different rules (${entry.fingerprint} and ${policy.fingerprint}); limiters that share a name must share their rates and algorithm`,
+      )
+    }
+    entry.owners.add(owner)
+    return entry.owners.size
+  }
+
+  /**
+   * @internal The limiter's fast path: one policy, no global ceiling. Same
+   * semantics as `consume` with a single target, minus the request objects.
+   * The outcome object is reused by the next call: read it before calling again.
+   */
+  consumeOne(
+    policy: CompiledPolicy,
+    key: string | undefined,
+    weight: number,
+    maxDelay: number,
+    now: number,
+  ): StoreOutcome {
+    if (this.closed) this.tick(now)
+    if (now > this.time) this.time = now
+    const space = this.space(policy)
+    const rel = space.relative(now, this)
+    const { kernel, stride } = space
+    const rates = policy.rates
+    const result = this.result
+    let slot = this.find(space, key, rel)
+    let o = slot * stride
+    const delay = kernel.delay(space.slab, o, rates, rel, weight)
+    if (delay > maxDelay) {
+      kernel.inspect(space.slab, o, rates, rel, result.rates, 0)
+      result.allowed = false
+      result.delayMs = 0
+      result.retryAfterMs = delay - maxDelay
+      result.blockedBy = 0
+      return result
+    }
+    if (slot === SCRATCH) {
+      slot = space.allocate()
+      o = slot * stride
+      space.slab.copyWithin(o, SCRATCH * stride, SCRATCH * stride + stride)
+    }
+    kernel.charge(space.slab, o, rates, rel, rel + delay, weight)
+    this.keep(space, key, slot, rel)
+    kernel.inspect(space.slab, o, rates, rel, result.rates, 0)
+    result.allowed = true
+    result.delayMs = delay
+    result.retryAfterMs = 0
+    result.blockedBy = -1
+    return result
+  }
+
+  consume(request: StoreRequest): StoreOutcome {
+    const { targets, weight, maxDelay } = request
+    const now = this.tick(request.now)
+    const n = targets.length
+    const spaces = new Array<Space>(n)
+    const rels = new Array<number>(n)
+    const slots = new Array<number>(n)
+    let delay = 0
+    let blockedBy = -1
+    for (let i = 0; i < n; i++) {
+      const target = targets[i]!
+      const space = this.space(target.policy)
+      const rel = space.relative(now, this)
+      const slot = this.find(space, target.key, rel)
+      spaces[i] = space
+      rels[i] = rel
+      slots[i] = slot
+      const d = space.kernel.delay(space.slab, slot * space.stride, space.policy.rates, rel, weight)
+      if (d > delay) {
+        delay = d
+        blockedBy = i
+      }
+    }
+    const allowed = delay <= maxDelay
+    const rates: number[] = []
+    for (let i = 0; i < n; i++) {
+      const space = spaces[i]!
+      const rel = rels[i]!
+      const { kernel, stride } = space
+      let slot = slots[i]!
+      if (allowed) {
+        if (slot === SCRATCH) {
+          slot = space.allocate()
+          space.slab.copyWithin(slot * stride, SCRATCH * stride, SCRATCH * stride + stride)
+        }
+        kernel.charge(space.slab, slot * stride, space.policy.rates, rel, rel + delay, weight)
+        this.keep(space, targets[i]!.key, slot, rel)
+      }
+      kernel.inspect(space.slab, slot * stride, space.policy.rates, rel, rates, rates.length)
+    }
+    return allowed
+      ? { allowed, delayMs: delay, retryAfterMs: 0, rates, blockedBy: -1 }
+      : { allowed, delayMs: 0, retryAfterMs: delay - maxDelay, rates, blockedBy }
+  }
+
+  peek(targets: readonly StoreTarget[], weight: number, now: number): StoreOutcome {
+    now = this.tick(now)
+    const rates: number[] = []
+    let delay = 0
+    let blockedBy = -1
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i]!
+      const space = this.space(target.policy)
+      const rel = space.relative(now, this)
+      const o = this.find(space, target.key, rel) * space.stride
+      const d = space.kernel.delay(space.slab, o, space.policy.rates, rel, weight)
+      if (d > delay) {
+        delay = d
+        blockedBy = i
+      }
+      space.kernel.inspect(space.slab, o, space.policy.rates, rel, rates, rates.length)
+    }
+    return { allowed: delay === 0, delayMs: 0, retryAfterMs: delay, rates, blockedBy }
+  }
+
+  refund(targets: readonly StoreTarget[], weight: number, now: number): void {
+    now = this.tick(now)
+    for (const target of targets) {
+      const space = this.space(target.policy)
+      const rel = space.relative(now, this)
+      const slot = this.find(space, target.key, rel)
+      if (slot === SCRATCH) continue
+      space.kernel.refund(space.slab, slot * space.stride, space.policy.rates, rel, weight)
+      this.keep(space, target.key, slot, rel)
+    }
+  }
+
+  reset(target: StoreTarget, now: number): void {
+    this.tick(now)
+    const space = this.spaces.get(target.policy.namespace)
+    if (!space) return
+    if (target.key === undefined) space.singleLive = false
+    else this.drop(space.prefix + target.key)
+  }
+
+  /** Number of keyed states held (expired entries not yet purged included), plus live shared buckets. */
+  size(): number {
+    let size = this.cache?.size ?? 0
+    for (const space of this.spaces.values()) if (space.singleLive) size++
+    return size
+  }
+
+  close(): void {
+    this.closed = true
+    this.lastPolicy = undefined
+    this.lastSpace = undefined
+    this.cache?.clear()
+    this.cache = undefined
+    this.spaces.clear()
+  }
+
+  /** @internal The space a cache key belongs to (keys of secondary spaces carry `\0<index>\0`). */
+  spaceOf(key: string): Space | undefined {
+    if (key.charCodeAt(0) !== 0) return this.byIndex[0]
+    return this.byIndex[Number.parseInt(key.slice(1, key.indexOf('\u0000', 1)), 36)]
+  }
+
+  /** The slot holding the target's state; SCRATCH (filled with a fresh state) when it has none. */
+  private find(space: Space, key: string | undefined, rel: number): number {
+    if (key === undefined) {
+      // An expired shared bucket is a fresh one (a stale sliding window would keep its old window boundaries).
+      if (!space.singleLive || this.time > space.singleExpires) {
+        space.kernel.fresh(space.slab, SINGLE * space.stride, space.policy.rates, rel)
+      }
+      return SINGLE
+    }
+    const cache = this.cache
+    if (cache !== undefined) {
+      const lone = cache.size === 1
+      const slot = lone ? cache.get(space.prefix + key, KEEP_STALE) : cache.get(space.prefix + key)
+      if (slot !== undefined) return slot
+      if (lone) this.drop(space.prefix + key)
+    }
+    space.kernel.fresh(space.slab, SCRATCH * space.stride, space.policy.rates, rel)
+    return SCRATCH
+  }
+
+  /** Records a state change: stores new keys, raises the TTL when needed, drops states that became fresh. */
+  private keep(space: Space, key: string | undefined, slot: number, rel: number): void {
+    const ttl = space.kernel.ttl(space.slab, slot * space.stride, space.policy.rates, rel)
+    if (key === undefined) {
+      space.singleLive = ttl > 0
+      space.singleExpires = this.time + ttl
+      return
+    }
+    if (ttl <= 0) {
+      this.drop(space.prefix + key)
+      return
+    }
+    // A get restarted the entry's age, so it lives until now + ttls[slot]: only a longer need sets again.
+    if (ttl <= space.ttls[slot]!) return
+    space.ttls[slot] = ttl
+    this.cache ??= this.createCache()
+    this.cache.set(space.prefix + key, slot, { ttl })
+  }
+
+  /**
+   * Forgets a key's entry. lru-cache's delete of its last entry runs clear(), which
+   * fills its max-sized arrays (1.6 ms at max 100_000, for every request of a lone
+   * key idle past its TTL); popping that entry is O(1) and disposes of it the same way.
+   */
+  private drop(cacheKey: string): void {
+    const cache = this.cache
+    if (cache === undefined) return
+    if (cache.size !== 1) cache.delete(cacheKey)
+    else if (cache.peek(cacheKey, ALLOW_STALE) !== undefined) cache.pop()
+  }
+
+  private createCache(): LRUCache<string, number> {
+    return new LRUCache<string, number>({
+      max: this.max,
+      perf: this.perf,
+      ttlResolution: 0,
+      updateAgeOnGet: true,
+      dispose: (slot, key) => {
+        const space = this.spaceOf(key)
+        if (space) {
+          space.ttls[slot] = 0
+          space.release(slot)
+        }
+      },
+    })
+  }
+
+  private tick(now: number): number {
+    if (this.closed) throw new TollgateError('ERR_TOLLGATE_CLOSED', 'memoryStore: the store is closed')
+    if (now > this.time) this.time = now
+    return now
+  }
+
+  private space(policy: CompiledPolicy): Space {
+    // Most calls come from one limiter's one policy: skip the map lookup for it.
+    if (policy === this.lastPolicy) return this.lastSpace!
+    let space = this.spaces.get(policy.namespace)
+    if (!space) {
+      // The first namespace uses keys as they are (no string building on the hot path); the
+      // others get a short Latin-1 tag that starts with NUL, which user keys never do.
+      const n = this.byIndex.length
+      space = new Space(policy, n === 0 ? '' : `\u0000${n.toString(36)}\u0000`)
+      this.spaces.set(policy.namespace, space)
+      this.byIndex.push(space)
+    }
+    this.lastPolicy = policy
+    this.lastSpace = space
+    return space
+  }
+}
+
+/** Creates a {@link MemoryStore}: the default store, fast and synchronous, for one process. */
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
+  return new MemoryStore(options)
+}
