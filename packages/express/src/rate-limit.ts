@@ -1,0 +1,57 @@
+import { collectDecisions, type HttpBinding, HttpEngine, parseHttpOptions } from '@tollgate/core'
+import type { NextFunction, Request, Response } from 'express'
+import type { RateLimitHandler, RateLimitMiddleware, RateLimitOptions } from './types.js'
+
+function header(req: Request, _res: Response, name: string): string | undefined {
+  const value = req.headers[name]
+  return Array.isArray(value) ? value.join(', ') : value
+}
+
+const binding: HttpBinding<Request, Response> = {
+  arity: 2,
+  clientIp: (req) => req.ip,
+  remoteAddress: (req) => req.socket.remoteAddress,
+  header,
+  response: (_req, res) => res,
+  setHeader: (_req, res, name, value) => {
+    res.setHeader(name, value)
+  },
+  record: (req, _res, decision) => {
+    req.rateLimit = decision
+    return collectDecisions(req, decision)
+  },
+  // Node's own response API: identical on Express 4 and 5, and cheaper than res.send.
+  send: (_req, res, status, body) => {
+    res.statusCode = status
+    res.setHeader('Content-Type', body.contentType)
+    res.end(body.body)
+  },
+  callHandler: (handler, req, res, next, decision) =>
+    (handler as RateLimitHandler)(req, res, next as NextFunction, decision),
+}
+
+/**
+ * Express middleware that rate-limits requests.
+ *
+ * ```ts
+ * app.use(rateLimit({ limit: 100, window: '1m' }))
+ * app.post('/login', rateLimit({ limit: 5, window: '15m', name: 'login' }), login)
+ * ```
+ *
+ * The decision is on `req.rateLimit`; responses carry `RateLimit-Policy` / `RateLimit`
+ * headers (every stacked limiter's policy), rejections `Retry-After` and a 429.
+ *
+ * @throws TollgateTypeError / TollgateRangeError (code `ERR_TOLLGATE_INVALID_OPTION` or
+ * `ERR_TOLLGATE_UNKNOWN_OPTION`) when an option is invalid.
+ */
+export function rateLimit(options: RateLimitOptions): RateLimitMiddleware {
+  const engine = new HttpEngine('rateLimit', parseHttpOptions('rateLimit', options), binding)
+  const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    const result = engine.handle(req, res, next)
+    // Only an async step returns a promise; Express 4 would not catch its rejection.
+    if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
+      ;(result as Promise<unknown>).then(undefined, next)
+    }
+  }
+  return Object.assign(middleware, { limiter: engine.limiter })
+}

@@ -1,0 +1,137 @@
+import {
+  collectDecisions,
+  type HttpBinding,
+  HttpEngine,
+  hasPolicy,
+  invalidOption,
+  mergeHttpOptions,
+  parseHttpOptions,
+} from '@tollgate/core'
+import type {
+  FastifyInstance,
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  RouteOptions,
+} from 'fastify'
+import fp from 'fastify-plugin'
+import type {
+  RateLimitHandler,
+  RateLimitHook,
+  RateLimitHookName,
+  RateLimitPluginOptions,
+  RouteRateLimitOptions,
+} from './types.js'
+
+const WHERE = 'rateLimit'
+const HOOKS: readonly RateLimitHookName[] = ['onRequest', 'preValidation', 'preHandler']
+// Options Fastify's register() itself reads; they reach the plugin too.
+const REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
+// Validates behaviour options that come without a policy (the plugin's defaults for per-route limiters).
+const PROBE_POLICY = { limit: 1, window: 1000 }
+
+const binding: HttpBinding<FastifyRequest, FastifyReply> = {
+  arity: 2,
+  clientIp: (request) => request.ip,
+  remoteAddress: (request) => request.raw.socket?.remoteAddress,
+  header: (request, _reply, name) => {
+    const value = request.headers[name]
+    return Array.isArray(value) ? value.join(', ') : value
+  },
+  response: (_request, reply) => reply.raw,
+  setHeader: (_request, reply, name, value) => {
+    reply.header(name, value)
+  },
+  record: (request, _reply, decision) => {
+    request.rateLimit = decision
+    return collectDecisions(request, decision)
+  },
+  send: (_request, reply, status, body) => {
+    reply.code(status).header('content-type', body.contentType).send(body.body)
+  },
+  callHandler: (handler, request, reply, _next, decision) =>
+    (handler as RateLimitHandler)(request, reply, decision),
+}
+
+function createHook(options: RouteRateLimitOptions): RateLimitHook {
+  const { hook = 'onRequest', ...rest } = options as RouteRateLimitOptions & Record<string, unknown>
+  if (!HOOKS.includes(hook))
+    invalidOption(WHERE, 'hook', `one of ${HOOKS.map((h) => `'${h}'`).join(', ')}`, hook)
+  const engine = new HttpEngine(WHERE, parseHttpOptions(WHERE, rest, ['hook']), binding)
+  // A callback hook: no promise unless a step is async (Fastify awaits a returned thenable).
+  const run = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
+    const result = engine.handle(request, reply, done)
+    if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
+      ;(result as Promise<unknown>).then(undefined, done)
+    }
+  }
+  return Object.assign(run, { limiter: engine.limiter, hook })
+}
+
+function withoutRegisterOptions(options: RateLimitPluginOptions | undefined): RateLimitPluginOptions {
+  const own: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(options ?? {}))
+    if (!REGISTER_OPTIONS.has(name)) own[name] = value
+  return own as RateLimitPluginOptions
+}
+
+function addHook(route: RouteOptions, limiter: RateLimitHook): void {
+  const name = limiter.hook
+  const existing = route[name] as unknown
+  const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]
+  ;(route as unknown as Record<string, unknown>)[name] = [...list, limiter]
+}
+
+const plugin: FastifyPluginCallback<RateLimitPluginOptions> = (fastify: FastifyInstance, options, done) => {
+  const defaults = withoutRegisterOptions(options)
+  let shared: RateLimitHook | undefined
+  try {
+    if (hasPolicy(defaults)) shared = createHook(defaults as RouteRateLimitOptions)
+    else {
+      const probe = { ...defaults, store: undefined, ...PROBE_POLICY } as unknown as RouteRateLimitOptions
+      void createHook(probe).limiter.close()
+    }
+  } catch (error) {
+    done(error as Error)
+    return
+  }
+  const build = (route: RouteRateLimitOptions | undefined) =>
+    createHook(mergeHttpOptions(defaults, (route ?? {}) as RateLimitPluginOptions) as RouteRateLimitOptions)
+
+  if (!fastify.hasRequestDecorator('rateLimit')) fastify.decorateRequest('rateLimit', null)
+  // Typed through the module augmentation in types.ts; a cast keeps other augmentations of the name out of the way.
+  if (!fastify.hasDecorator('rateLimit'))
+    (fastify.decorate as (name: string, value: unknown) => void)('rateLimit', build)
+
+  // Fastify adds a HEAD route for every GET with the same config: both share one set of limiters.
+  const perConfig = new WeakMap<object, RateLimitHook[]>()
+  fastify.addHook('onRoute', (route) => {
+    const config = route.config?.rateLimit
+    if (config === false) return
+    if (config === undefined || config === null) {
+      if (shared) addHook(route, shared)
+      return
+    }
+    let hooks = perConfig.get(config)
+    if (!hooks) {
+      hooks = (Array.isArray(config) ? config : [config]).map((entry: RouteRateLimitOptions) => build(entry))
+      perConfig.set(config, hooks)
+    }
+    for (const hook of hooks) addHook(route, hook)
+  })
+  done()
+}
+
+/**
+ * The Fastify plugin (fastify-plugin, Fastify 4 and 5).
+ *
+ * ```ts
+ * await fastify.register(rateLimit, { limit: 100, window: '1m' })
+ * fastify.get('/login', { config: { rateLimit: { limit: 5, window: '15m' } } }, handler)
+ * fastify.get('/health', { config: { rateLimit: false } }, handler)
+ * ```
+ *
+ * Register it (and `await` the registration) before the routes it should cover. The decision is
+ * on `request.rateLimit`.
+ */
+export const rateLimit = fp(plugin, { fastify: '4.x || 5.x', name: '@tollgate/fastify' })
