@@ -1,0 +1,562 @@
+import {
+  type CompiledPolicy,
+  invalidOption,
+  type Logger,
+  MemoryStore,
+  parseDuration,
+  rejectUnknownOptions,
+  type Store,
+  type StoreOutcome,
+  type StoreRequest,
+  type StoreTarget,
+  TollgateError,
+} from '@tollgate/core'
+import { DenyCache } from './deny-cache.js'
+import { redisKey } from './keys.js'
+import type { FailurePolicy, RedisClient, RedisStoreOptions } from './options.js'
+import { type Script, scriptFor } from './scripts/index.js'
+
+const OPTIONS = new Set([
+  'client',
+  'prefix',
+  'timeout',
+  'failure',
+  'denyCache',
+  'insuranceMax',
+  'logger',
+  'clock',
+])
+const FAILURE_POLICIES: readonly FailurePolicy[] = ['insurance', 'open', 'closed']
+// With the caller's clock, keys outlive their freshness by this much: Redis expires them on its own clock.
+const CALLER_CLOCK_PADDING = 3_600_000
+// `failure: 'closed'` asks clients to come back after this long.
+const CLOSED_RETRY_MS = 1_000
+// Slack added to a command's deadline for the error of the Redis clock estimate.
+const DEADLINE_SLACK_MS = 10
+
+/** A reply of a script: {allowed, delay, retryAfter, blockedBy, redisMs, delayForOne, remaining, resetMs, ...}. */
+type Reply = readonly number[]
+
+/** Why Redis did not answer. */
+class Unavailable {
+  constructor(readonly error: unknown) {}
+}
+
+type Op = 'c' | 'p' | 'r'
+
+/** Calls `ioredis` with plain arguments; the client's overloads are narrowed once here. */
+type Evaluate = (sha: string, numkeys: number, ...args: (string | number)[]) => Promise<unknown>
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT')
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * A {@link Store} on Redis through ioredis. Every decision is one `EVALSHA`
+ * that runs the policy's algorithm for all rates of all targets atomically,
+ * with Redis `TIME` as the clock; see the package README for the key layout,
+ * the failure policy and the Cluster caveat.
+ */
+export class RedisStore implements Store {
+  readonly synchronous = false as const
+  private readonly client: RedisClient
+  private readonly evalsha: Evaluate
+  private readonly eval: Evaluate
+  private readonly prefix: string
+  private readonly timeout: number
+  private readonly failure: FailurePolicy
+  private readonly logger: Logger
+  private readonly callerClock: boolean
+  private readonly cluster: boolean
+  private readonly insurance: MemoryStore
+  private readonly denied: DenyCache | undefined
+  private readonly params = new WeakMap<CompiledPolicy, readonly number[]>()
+  /** Redis clock minus `performance.now()`, from the last reply; NaN until one arrives. */
+  private offset = Number.NaN
+  private down = false
+  private downSince = 0
+  private withoutRedis = 0
+  private probing = false
+  private closed = false
+
+  constructor(options: RedisStoreOptions) {
+    const where = 'redisStore'
+    if (typeof options !== 'object' || options === null) invalidOption(where, 'options', 'an object', options)
+    rejectUnknownOptions(where, options, OPTIONS)
+    const client = options.client as RedisClient | undefined
+    if (typeof client?.evalsha !== 'function' || typeof client.eval !== 'function') {
+      invalidOption(where, 'client', 'an ioredis Redis or Cluster client', client)
+    }
+    const prefix = options.prefix ?? 'tollgate:'
+    if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
+      invalidOption(where, 'prefix', 'a string without "{" or "}"', prefix)
+    }
+    const timeout = options.timeout === undefined ? 100 : parseDuration(options.timeout, 'timeout', where)
+    const failure = options.failure ?? 'insurance'
+    if (!FAILURE_POLICIES.includes(failure)) {
+      invalidOption(where, 'failure', `one of ${FAILURE_POLICIES.map((f) => `'${f}'`).join(', ')}`, failure)
+    }
+    const deny = options.denyCache ?? {}
+    if (deny !== false && (typeof deny !== 'object' || deny === null)) {
+      invalidOption(where, 'denyCache', 'false or { max }', deny)
+    }
+    const denyMax = deny === false ? 0 : (deny.max ?? 10_000)
+    if (deny !== false && (!Number.isSafeInteger(denyMax) || denyMax < 1)) {
+      invalidOption(where, 'denyCache.max', 'a positive whole number', denyMax)
+    }
+    const insuranceMax = options.insuranceMax ?? 100_000
+    if (!Number.isSafeInteger(insuranceMax) || insuranceMax < 1) {
+      invalidOption(where, 'insuranceMax', 'a positive whole number', insuranceMax)
+    }
+    const logger = options.logger ?? console
+    if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function') {
+      invalidOption(where, 'logger', 'an object with warn() and error(), such as console', logger)
+    }
+    const clock = options.clock ?? 'redis'
+    if (clock !== 'redis' && clock !== 'caller') invalidOption(where, 'clock', "'redis' or 'caller'", clock)
+
+    this.client = client
+    this.evalsha = (client.evalsha as unknown as Evaluate).bind(client)
+    this.eval = (client.eval as unknown as Evaluate).bind(client)
+    this.prefix = prefix
+    this.timeout = timeout
+    this.failure = failure
+    this.logger = logger
+    this.callerClock = clock === 'caller'
+    this.cluster = client.isCluster === true
+    this.insurance = new MemoryStore({ max: insuranceMax })
+    this.denied = deny === false ? undefined : new DenyCache(denyMax)
+  }
+
+  /** Policies sharing a namespace must agree on their rules; checked as the memory store does. */
+  register(policy: CompiledPolicy, owner: object): number {
+    return this.insurance.register(policy, owner)
+  }
+
+  /**
+   * Decides and charges atomically: one `EVALSHA` for all targets (two calls with compensation on
+   * a Cluster when a global ceiling is in another slot), or a local answer from the deny cache, or
+   * the failure policy's answer (with `fallback` set) when Redis cannot answer within the timeout.
+   */
+  async consume(request: StoreRequest): Promise<StoreOutcome> {
+    this.assertOpen()
+    const { targets, weight, maxDelay, now } = request
+    const keys = targets.map((target) => redisKey(this.prefix, target))
+    const own = keys[0]!
+    const joined = keys.join('\n')
+    // Taken before the call: an entry's end computed from it is never later than Redis's.
+    const local = this.localNow(now)
+    const cached = this.denied?.check(own, joined, weight, maxDelay, local)
+    if (cached) return cached
+    const script = this.scriptOf(targets)
+    const outcome =
+      script === undefined
+        ? await this.consumeInTurn(request, keys, local)
+        : await this.run(script, 'c', targets, keys, weight, maxDelay, 0, now).then((reply) =>
+            reply instanceof Unavailable ? reply : this.remember(own, joined, reply, local),
+          )
+    return outcome instanceof Unavailable ? this.fallbackConsume(request) : outcome
+  }
+
+  /** The outcome a request of `weight` would get now, charging nothing. */
+  async peek(targets: readonly StoreTarget[], weight: number, now: number): Promise<StoreOutcome> {
+    this.assertOpen()
+    const keys = targets.map((target) => redisKey(this.prefix, target))
+    const script = this.scriptOf(targets)
+    let outcome: StoreOutcome | Unavailable
+    if (script !== undefined) {
+      const reply = await this.run(script, 'p', targets, keys, weight, 0, 0, now)
+      outcome = reply instanceof Unavailable ? reply : toOutcome(reply)
+    } else {
+      const replies = await Promise.all(
+        targets.map((target, i) =>
+          this.run(scriptFor(target.policy.algorithm), 'p', [target], [keys[i]!], weight, 0, 0, now),
+        ),
+      )
+      const failed = replies.find((reply) => reply instanceof Unavailable)
+      outcome = failed ?? combinePeeks(replies as Reply[])
+    }
+    if (!(outcome instanceof Unavailable)) return outcome
+    return this.fallbackPeek(targets, weight, now)
+  }
+
+  /**
+   * Gives `weight` back to every target (never beyond a fresh key) and forgets the key in the deny
+   * cache. Best effort: while Redis cannot answer, the insurance store takes the refund.
+   */
+  async refund(targets: readonly StoreTarget[], weight: number, now: number): Promise<void> {
+    this.assertOpen()
+    const keys = targets.map((target) => redisKey(this.prefix, target))
+    this.denied?.forget(keys[0]!)
+    const script = this.scriptOf(targets)
+    const replies =
+      script !== undefined
+        ? [await this.run(script, 'r', targets, keys, weight, 0, 0, now)]
+        : await Promise.all(
+            targets.map((target, i) =>
+              this.run(scriptFor(target.policy.algorithm), 'r', [target], [keys[i]!], weight, 0, 0, now),
+            ),
+          )
+    // A refund is best effort (the outage is logged once); the insurance store takes it meanwhile.
+    if (replies.some((reply) => reply instanceof Unavailable) && this.failure === 'insurance') {
+      this.insurance.refund(targets, weight, now)
+    }
+  }
+
+  /** Forgets the target's state in Redis. Rejects with `ERR_TOLLGATE_STORE` when Redis cannot answer. */
+  async reset(target: StoreTarget, now: number): Promise<void> {
+    this.assertOpen()
+    const key = redisKey(this.prefix, target)
+    this.denied?.forget(key)
+    this.insurance.reset(target, now)
+    const result = await this.attempt(() => this.client.del(key))
+    if (result instanceof Unavailable) {
+      throw new TollgateError(
+        'ERR_TOLLGATE_STORE',
+        `redisStore: could not reset "${key}": ${messageOf(result.error)}`,
+        {
+          cause: result.error,
+        },
+      )
+    }
+  }
+
+  /** Stops answering; the ioredis client stays open (it is the caller's). */
+  close(): void {
+    this.closed = true
+    this.denied?.clear()
+    this.insurance.close()
+  }
+
+  /** The one script that runs every target in one call, or `undefined` when they need a call each. */
+  private scriptOf(targets: readonly StoreTarget[]): Script | undefined {
+    const script = scriptFor(targets[0]!.policy.algorithm)
+    if (targets.length === 1) return script
+    // On a Cluster each target's key lives in its own slot; a script may only touch one.
+    if (this.cluster) return undefined
+    return targets.every((target) => scriptFor(target.policy.algorithm) === script) ? script : undefined
+  }
+
+  /**
+   * Charges targets one call at a time (Redis Cluster: the global ceiling lives
+   * in another slot). Each call reserves no earlier than the slot found so far;
+   * when a later target rejects, the earlier charges are refunded (compensation),
+   * and the remaining targets are peeked so the outcome reports every rate.
+   */
+  private async consumeInTurn(
+    request: StoreRequest,
+    keys: readonly string[],
+    local: number,
+  ): Promise<StoreOutcome | Unavailable> {
+    const { targets, weight, maxDelay, now } = request
+    const rates: number[] = []
+    let delay = 0
+    for (let i = 0; i < targets.length; i++) {
+      const target = targets[i]!
+      const script = scriptFor(target.policy.algorithm)
+      const reply = await this.run(script, 'c', [target], [keys[i]!], weight, maxDelay, delay, now)
+      if (reply instanceof Unavailable) {
+        await this.compensate(targets, keys, i, weight, now)
+        return reply
+      }
+      if (reply[0] === 1) {
+        delay = reply[1]!
+        rates.push(...reply.slice(6))
+        continue
+      }
+      const refunded = await this.compensate(targets, keys, i, weight, now)
+      if (refunded instanceof Unavailable) return refunded
+      let longest = reply[2]! + (maxDelay === Number.POSITIVE_INFINITY ? 0 : maxDelay)
+      let blockedBy = i
+      const tail: number[] = [...reply.slice(6)]
+      for (let j = i + 1; j < targets.length; j++) {
+        const peek = await this.run(
+          scriptFor(targets[j]!.policy.algorithm),
+          'p',
+          [targets[j]!],
+          [keys[j]!],
+          weight,
+          0,
+          0,
+          now,
+        )
+        if (peek instanceof Unavailable) return peek
+        if (peek[2]! > longest) {
+          longest = peek[2]!
+          blockedBy = j
+        }
+        tail.push(...peek.slice(6))
+      }
+      const outcome: StoreOutcome = {
+        allowed: false,
+        delayMs: 0,
+        retryAfterMs: longest - maxDelay,
+        rates: [...refunded, ...tail],
+        blockedBy,
+      }
+      this.denied?.remember(keys[0]!, keys.join('\n'), reply[5]!, outcome, local)
+      return outcome
+    }
+    return { allowed: true, delayMs: delay, retryAfterMs: 0, rates, blockedBy: -1 }
+  }
+
+  /** Refunds the first `count` targets (charged before a later one rejected); returns their rates after it. */
+  private async compensate(
+    targets: readonly StoreTarget[],
+    keys: readonly string[],
+    count: number,
+    weight: number,
+    now: number,
+  ): Promise<number[] | Unavailable> {
+    const rates: number[] = []
+    for (let i = 0; i < count; i++) {
+      const reply = await this.run(
+        scriptFor(targets[i]!.policy.algorithm),
+        'r',
+        [targets[i]!],
+        [keys[i]!],
+        weight,
+        0,
+        0,
+        now,
+      )
+      if (reply instanceof Unavailable) return reply
+      rates.push(...reply.slice(6))
+    }
+    return rates
+  }
+
+  private remember(own: string, joined: string, reply: Reply, local: number): StoreOutcome {
+    const outcome = toOutcome(reply)
+    if (!outcome.allowed) this.denied?.remember(own, joined, reply[5]!, outcome, local)
+    return outcome
+  }
+
+  /**
+   * The deny cache's clock: this process's monotonic clock, not the limiter's (limiters sharing
+   * the store may run different clocks); with `clock: 'caller'` the caller's, as the scripts use it.
+   */
+  private localNow(now: number): number {
+    return this.callerClock ? now : performance.now()
+  }
+
+  /** Runs one script call with the store's deadline; `Unavailable` when Redis cannot answer in time. */
+  private run(
+    script: Script,
+    op: Op,
+    targets: readonly StoreTarget[],
+    keys: readonly string[],
+    weight: number,
+    maxDelay: number,
+    minDelay: number,
+    now: number,
+  ): Promise<Reply | Unavailable> {
+    const args: (string | number)[] = [...keys, op, this.callerClock ? now : '', '', weight]
+    args.push(
+      maxDelay === Number.POSITIVE_INFINITY ? -1 : maxDelay,
+      minDelay,
+      this.callerClock ? CALLER_CLOCK_PADDING : 0,
+    )
+    for (const target of targets) args.push(...this.paramsOf(target.policy, script))
+    const deadlineAt = 3 + keys.length - 1
+    return this.attempt(async (waiting) => {
+      const sent = performance.now()
+      if (!Number.isNaN(this.offset))
+        args[deadlineAt] = Math.ceil(sent + this.offset + this.timeout + DEADLINE_SLACK_MS)
+      let reply = (await this.evaluate(script, keys.length, args)) as Reply
+      if (reply[0] === -1) {
+        this.offset = reply[1]! - sent
+        if (!waiting()) return reply
+        // Past the deadline while the caller still waits: the estimate of Redis's clock was off (a clock step).
+        args[deadlineAt] = ''
+        reply = (await this.evaluate(script, keys.length, args)) as Reply
+      }
+      this.offset = reply[4]! - sent
+      return reply
+    })
+  }
+
+  private async evaluate(
+    script: Script,
+    numkeys: number,
+    args: readonly (string | number)[],
+  ): Promise<unknown> {
+    try {
+      return await this.evalsha(script.sha, numkeys, ...args)
+    } catch (error) {
+      // A restarted or failed-over Redis has lost its script cache; EVAL runs the script and caches it again.
+      if (isNoScript(error)) return await this.eval(script.source, numkeys, ...args)
+      throw error
+    }
+  }
+
+  /**
+   * Runs `call` against Redis within the timeout. Never queues behind a
+   * disconnected client: when the client is not ready (after it first was),
+   * or during an outage (except for one probe at a time), answers
+   * `Unavailable` at once.
+   */
+  private attempt<T>(call: (waiting: () => boolean) => Promise<T>): Promise<T | Unavailable> {
+    const status = this.client.status
+    // Before the first answer a connecting client may queue the command (our timeout still bounds the wait);
+    // once Redis has answered, a client that is not ready means an outage: never queue behind it.
+    const startingUp =
+      Number.isNaN(this.offset) && (status === 'wait' || status === 'connecting' || status === 'connect')
+    if (status !== 'ready' && !startingUp) {
+      return Promise.resolve(this.fail(new Error(`the ioredis client is ${status}`)))
+    }
+    if (this.down) {
+      if (this.probing) {
+        this.withoutRedis++
+        return Promise.resolve(new Unavailable(undefined))
+      }
+      this.probing = true
+    }
+    const probe = this.down
+    return new Promise<T | Unavailable>((resolve) => {
+      let settled = false
+      const timer = setTimeout(() => {
+        if (settled) return
+        settled = true
+        if (probe) this.probing = false
+        resolve(this.fail(new Error(`no answer within ${this.timeout} ms`)))
+      }, this.timeout)
+      call(() => !settled).then(
+        (value) => {
+          if (probe) this.probing = false
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          this.recover()
+          resolve(value)
+        },
+        (error: unknown) => {
+          if (probe) this.probing = false
+          if (settled) return
+          settled = true
+          clearTimeout(timer)
+          resolve(this.fail(error))
+        },
+      )
+    })
+  }
+
+  private fail(error: unknown): Unavailable {
+    this.withoutRedis++
+    if (!this.down) {
+      this.down = true
+      this.downSince = performance.now()
+      this.withoutRedis = 1
+      this.logger.error(
+        `redisStore: Redis is unavailable (${messageOf(error)}); deciding with failure policy '${this.failure}' until it answers`,
+      )
+    }
+    return new Unavailable(error)
+  }
+
+  private recover(): void {
+    if (!this.down) return
+    this.down = false
+    const ms = Math.round(performance.now() - this.downSince)
+    this.logger.warn(
+      `redisStore: Redis answers again after ${ms} ms; ${this.withoutRedis} calls were decided without it`,
+    )
+  }
+
+  private fallbackConsume(request: StoreRequest): StoreOutcome {
+    switch (this.failure) {
+      case 'insurance':
+        return { ...this.insurance.consume(request), fallback: 'insurance' }
+      case 'open':
+        return unavailableOutcome(request.targets, true)
+      case 'closed':
+        return unavailableOutcome(request.targets, false)
+    }
+  }
+
+  private fallbackPeek(targets: readonly StoreTarget[], weight: number, now: number): StoreOutcome {
+    switch (this.failure) {
+      case 'insurance':
+        return { ...this.insurance.peek(targets, weight, now), fallback: 'insurance' }
+      case 'open':
+        return unavailableOutcome(targets, true)
+      case 'closed':
+        return unavailableOutcome(targets, false)
+    }
+  }
+
+  /** `[rateCount, ...each rate's parameters]` for the script, computed once per policy. */
+  private paramsOf(policy: CompiledPolicy, script: Script): readonly number[] {
+    let params = this.params.get(policy)
+    if (params === undefined) {
+      params = [policy.rates.length, ...policy.rates.flatMap((rate) => script.params(rate))]
+      this.params.set(policy, params)
+    }
+    return params
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new TollgateError('ERR_TOLLGATE_CLOSED', 'redisStore: the store is closed')
+  }
+}
+
+function toOutcome(reply: Reply): StoreOutcome {
+  const allowed = reply[0] === 1
+  return {
+    allowed,
+    delayMs: reply[1]!,
+    retryAfterMs: reply[2]!,
+    rates: reply.slice(6),
+    blockedBy: reply[3]!,
+  }
+}
+
+/** Combines per-target peeks as one peek over all targets would answer. */
+function combinePeeks(replies: readonly Reply[]): StoreOutcome {
+  let delay = 0
+  let blockedBy = -1
+  const rates: number[] = []
+  replies.forEach((reply, i) => {
+    if (reply[2]! > delay) {
+      delay = reply[2]!
+      blockedBy = i
+    }
+    rates.push(...reply.slice(6))
+  })
+  return { allowed: delay === 0, delayMs: 0, retryAfterMs: delay, rates, blockedBy }
+}
+
+/** The outcome of `failure: 'open'` (allowed, every rate reported full) or `'closed'` (rejected, empty). */
+function unavailableOutcome(targets: readonly StoreTarget[], allowed: boolean): StoreOutcome {
+  const rates: number[] = []
+  for (const target of targets) {
+    for (const rate of target.policy.rates)
+      rates.push(allowed ? rate.limit : 0, allowed ? 0 : CLOSED_RETRY_MS)
+  }
+  return {
+    allowed,
+    delayMs: 0,
+    retryAfterMs: allowed ? 0 : CLOSED_RETRY_MS,
+    rates,
+    blockedBy: allowed ? -1 : 0,
+    fallback: 'store-unavailable',
+  }
+}
+
+/**
+ * Creates a Redis store for `createLimiter({ store })` and every adapter.
+ *
+ * ```ts
+ * import Redis from 'ioredis'
+ * const limiter = createLimiter({ limit: 100, window: '1m', store: redisStore({ client: new Redis() }) })
+ * ```
+ *
+ * @throws TollgateTypeError / TollgateRangeError with a stable `code` when an option is invalid.
+ */
+export function redisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options)
+}

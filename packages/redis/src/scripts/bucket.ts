@@ -1,0 +1,100 @@
+import { DRIVER, PRELUDE } from './prelude.js'
+
+/*
+ * GCRA, token bucket and leaky bucket. The three decide identically (core
+ * proves it), so Redis keeps one representation for all of them: the leaky
+ * bucket's. A hash per key: `t` = ms of the last update, `1..n` = each rate's
+ * backlog (GCRA's `TAT - t`, the token bucket's `tau - tokens`) in the rate's
+ * scaled units. Backlogs stay below `tau` plus the reserved delay, far from
+ * 2^53, where absolute scaled times would not. Rate parameters: u, T, tau.
+ *
+ * A state is a table of backlogs drained to `now`; nil is a fresh key.
+ */
+const KERNEL = `
+local function load(key, rates)
+  local fields = {'t'}
+  for i = 1, #rates do fields[i + 1] = i end
+  local v = redis.call('HMGET', key, unpack(fields))
+  if not v[1] then return nil end
+  local dt = now - tonumber(v[1])
+  if dt < 0 then dt = 0 end
+  local s = {}
+  for i = 1, #rates do
+    local level = (tonumber(v[i + 1]) or 0) - dt * rates[i][1]
+    if level < 0 then level = 0 end
+    s[i] = level
+  end
+  return s
+end
+
+local function delay(s, rates, weight)
+  local d = 0
+  for i = 1, #rates do
+    local r = rates[i]
+    local x = ceil_div((s and s[i] or 0) + weight * r[2] - r[3], r[1])
+    if x > d then d = x end
+  end
+  return d
+end
+
+local function charge(s, rates, at, weight)
+  local n = {}
+  for i = 1, #rates do
+    local r = rates[i]
+    local level = s and s[i] or 0
+    local slot = at * r[1]
+    if slot > level then level = slot end
+    n[i] = level + weight * r[2]
+  end
+  return n
+end
+
+local function refund(s, rates, weight)
+  local n = {}
+  local live = false
+  for i = 1, #rates do
+    local level = s[i] - weight * rates[i][2]
+    if level > 0 then live = true else level = 0 end
+    n[i] = level
+  end
+  if live then return n end
+  return nil
+end
+
+local function inspect(s, rates, out)
+  for i = 1, #rates do
+    local r = rates[i]
+    local backlog = s and s[i] or 0
+    local remaining = floor_div(r[3] - backlog, r[2])
+    if remaining < 0 then remaining = 0 end
+    out[#out + 1] = remaining
+    out[#out + 1] = ceil_div(backlog, r[1])
+  end
+end
+
+local function save(key, s, rates)
+  local ttl = 0
+  if s then
+    for i = 1, #rates do
+      local x = ceil_div(s[i], rates[i][1])
+      if x > ttl then ttl = x end
+    end
+  end
+  if ttl <= 0 then
+    redis.call('DEL', key)
+    return
+  end
+  local args = {'t', now}
+  for i = 1, #rates do
+    args[#args + 1] = i
+    args[#args + 1] = s[i]
+  end
+  redis.call('HSET', key, unpack(args))
+  expire(key, ttl)
+end
+`
+
+/** The script for `gcra`, `token-bucket` and `leaky-bucket`. */
+export const BUCKET_SCRIPT = `local PARAMS = 3\n${PRELUDE}${KERNEL}${DRIVER}`
+/** SHA1 of {@link BUCKET_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
+export const BUCKET_SHA = '39b1f043a3e083106fcbab93b2b71fa0bc89c378'

@@ -1,0 +1,120 @@
+import { type Algorithm, createLimiter, createManualClock, type Decision, memoryStore } from '@tollgate/core'
+import { redisStore } from '@tollgate/redis'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, describe, expect, test } from 'vitest'
+import { random } from './helpers/random.ts'
+import { startRedis, type TestRedis } from './helpers/redis-server.ts'
+
+/*
+ * One random trace of 10,000 operations per algorithm (random keys including
+ * the keyless fallback bucket, weights, clock gaps, two rates plus a global
+ * ceiling) through the memory store and through Redis must give identical
+ * decisions. Redis is fed the trace's clock through the store's test-only
+ * `clock: 'caller'` (the scripts use it instead of TIME), so the comparison is
+ * exact, not at a tolerance. The deny cache is off: it answers with lower
+ * bounds, which the deny-cache test checks on its own. The timeout is long: a
+ * slow moment of the machine must not send a call to the insurance store.
+ */
+
+const OPS = 10_000
+let server: TestRedis
+let client: Redis
+
+beforeAll(async () => {
+  server = await startRedis()
+  client = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true })
+  client.on('error', () => {})
+  await client.connect()
+})
+
+afterAll(async () => {
+  client?.disconnect()
+  await server?.stop()
+})
+
+const ALGORITHMS: readonly Algorithm[] = [
+  'gcra',
+  'token-bucket',
+  'leaky-bucket',
+  'fixed-window',
+  'sliding-window',
+]
+const KEYS = ['alice', 'bob', 'carol', 'dave', 'k:{x}', undefined] as const
+
+function plain(decision: Decision) {
+  return { ...decision, rates: decision.rates.map((rate) => ({ ...rate })) }
+}
+
+describe.each(ALGORITHMS)('%s', (algorithm) => {
+  test(`${OPS} random operations decide as the memory store does`, async () => {
+    const seed = Number(process.env.TOLLGATE_SEED ?? Math.floor(Math.random() * 2 ** 31))
+    const rng = random(seed)
+    const windowed = algorithm === 'fixed-window' || algorithm === 'sliding-window'
+    const rates = [
+      { limit: 7, window: 1_000, ...(windowed ? {} : { burst: 9 }) },
+      { limit: 40, window: 30_000 },
+    ]
+    const global = { limit: 90, window: 10_000 }
+    const memClock = createManualClock()
+    const redisClock = createManualClock()
+    const mem = createLimiter({
+      rates,
+      algorithm,
+      global,
+      clock: memClock,
+      store: memoryStore(),
+      name: 'diff',
+    })
+    const red = createLimiter({
+      rates,
+      algorithm,
+      global,
+      clock: redisClock,
+      name: 'diff',
+      store: redisStore({
+        client,
+        prefix: `diff-${algorithm}-${seed}:`,
+        clock: 'caller',
+        denyCache: false,
+        timeout: 10_000,
+      }),
+    })
+    const shaping = algorithm !== 'sliding-window'
+    let allowed = 0
+    for (let i = 0; i < OPS; i++) {
+      const roll = rng.next()
+      const gap = roll < 0.3 ? 0 : roll < 0.95 ? rng.int(1, 250) : rng.int(1_000, 40_000)
+      memClock.advance(gap)
+      redisClock.advance(gap)
+      const key = rng.pick(KEYS)
+      const weight = rng.next() < 0.05 ? 10 : rng.int(1, 3)
+      const op = rng.next()
+      const where = `seed ${seed}, op ${i}, key ${String(key)}, weight ${weight}`
+      if (op < 0.6 || (!shaping && op < 0.75)) {
+        const a = mem.consume(key, { weight })
+        const b = await red.consume(key, { weight })
+        expect(plain(b), where).toEqual(plain(a))
+        if (a.allowed) allowed++
+      } else if (op < 0.75) {
+        const maxDelay = rng.pick([0, 100, 1_000, 5_000])
+        const a = mem.reserve(key, { weight, maxDelay })
+        const b = await red.reserve(key, { weight, maxDelay })
+        expect(plain(b), where).toEqual(plain(a))
+      } else if (op < 0.88) {
+        const a = mem.peek(key, { weight })
+        const b = await red.peek(key, { weight })
+        expect(plain(b), where).toEqual(plain(a))
+      } else if (op < 0.97) {
+        mem.refund(key, weight)
+        await red.refund(key, weight)
+      } else {
+        mem.reset(key)
+        await red.reset(key)
+      }
+    }
+    // The trace must exercise both outcomes, or it proves little.
+    expect(allowed).toBeGreaterThan(OPS / 20)
+    await red.close()
+    await mem.close()
+  })
+})

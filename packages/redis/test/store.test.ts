@@ -1,0 +1,364 @@
+import { createHash } from 'node:crypto'
+import { createLimiter, createManualClock } from '@tollgate/core'
+import { redisStore, SCRIPTS } from '@tollgate/redis'
+import { Redis } from 'ioredis'
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { startRedis, type TestRedis } from './helpers/redis-server.ts'
+
+// Far above any answer time: on a loaded machine no call here may be decided by the failure policy.
+const SLOW = 10_000
+
+let server: TestRedis
+let client: Redis
+
+beforeAll(async () => {
+  server = await startRedis()
+  client = new Redis({ port: server.port, host: '127.0.0.1', lazyConnect: true })
+  client.on('error', () => {})
+  await client.connect()
+})
+
+afterAll(async () => {
+  client?.disconnect()
+  await server?.stop()
+})
+
+beforeEach(async () => {
+  await client.flushall()
+  await client.config('RESETSTAT')
+})
+
+/** How often Redis ran a command since the last CONFIG RESETSTAT. */
+async function until(what: string, check: () => Promise<boolean>, ms = 5_000): Promise<void> {
+  const deadline = performance.now() + ms
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+async function calls(command: string): Promise<number> {
+  const info = await client.info('commandstats')
+  const match = new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info)
+  return match ? Number(match[1]) : 0
+}
+
+describe('scripts', () => {
+  test.each(SCRIPTS.map((script) => [script.name, script] as const))(
+    'SCRIPT LOAD of the %s script returns its SHA1',
+    async (_name, script) => {
+      expect(await client.script('LOAD', script.source)).toBe(script.sha)
+      expect(createHash('sha1').update(script.source).digest('hex')).toBe(script.sha)
+    },
+  )
+
+  test('one EVALSHA per decision, all rates and the global ceiling together', async () => {
+    const limiter = createLimiter({
+      rates: [
+        { limit: 5, window: '1s' },
+        { limit: 100, window: '1h' },
+      ],
+      global: { limit: 1000, window: '1s' },
+      store: redisStore({ timeout: SLOW, client, denyCache: false }),
+    })
+    await limiter.consume('warmup')
+    await client.config('RESETSTAT')
+    for (let i = 0; i < 10; i++) await limiter.consume('alice')
+    expect(await calls('evalsha')).toBe(10)
+    expect(await calls('eval')).toBe(0)
+    await limiter.close()
+  })
+
+  test('after SCRIPT FLUSH (a restarted Redis) the script is sent again once, then EVALSHA resumes', async () => {
+    const limiter = createLimiter({ limit: 5, window: '1s', store: redisStore({ timeout: SLOW, client }) })
+    expect((await limiter.consume('a')).reason).toBe('ok')
+    await client.script('FLUSH')
+    await client.config('RESETSTAT')
+    expect((await limiter.consume('a')).remaining).toBe(3)
+    expect(await calls('eval')).toBe(1)
+    expect((await limiter.consume('a')).remaining).toBe(2)
+    expect(await calls('eval')).toBe(1)
+    expect(await calls('evalsha')).toBe(2)
+    await limiter.close()
+  })
+})
+
+describe('keys', () => {
+  test('layout: <prefix><namespace>:{<key>} for keys, <prefix>{<namespace>} for shared buckets', async () => {
+    const limiter = createLimiter({
+      limit: 5,
+      window: '1s',
+      name: 'api',
+      global: { limit: 100, window: '1s' },
+      store: redisStore({ timeout: SLOW, client, prefix: 'rl:' }),
+    })
+    await limiter.consume('alice')
+    await limiter.consume(undefined)
+    expect((await client.keys('*')).sort()).toEqual(
+      ['rl:api:{alice}', 'rl:{api|fallback}', 'rl:{api|global}'].sort(),
+    )
+    await limiter.close()
+  })
+
+  test('namespaces are escaped, so no two (namespace, key) pairs share a key', async () => {
+    const store = redisStore({ timeout: SLOW, client })
+    const a = createLimiter({ limit: 5, window: '1s', name: 'a:b', store })
+    const b = createLimiter({ limit: 5, window: '1s', name: 'a', store })
+    await a.consume('c')
+    await b.consume('b:c')
+    expect((await client.keys('*')).sort()).toEqual(['tollgate:a%3Ab:{c}', 'tollgate:a:{b:c}'].sort())
+  })
+
+  test.each([
+    ['gcra', 6_000],
+    ['token-bucket', 6_000],
+    ['leaky-bucket', 6_000],
+    ['fixed-window', 60_000],
+    ['sliding-window', 120_000],
+  ] as const)(
+    '%s: PEXPIRE is the time until the key is indistinguishable from a fresh one',
+    async (algorithm, ttl) => {
+      const limiter = createLimiter({
+        limit: 10,
+        window: '1m',
+        algorithm,
+        name: 'p',
+        store: redisStore({ timeout: SLOW, client }),
+      })
+      await limiter.consume('k')
+      const pttl = await client.pttl('tollgate:p:{k}')
+      expect(pttl).toBeGreaterThan(ttl - 1_000)
+      expect(pttl).toBeLessThanOrEqual(ttl)
+      await limiter.close()
+    },
+  )
+
+  test('a refund back to fresh deletes the key', async () => {
+    const limiter = createLimiter({
+      limit: 10,
+      window: '1m',
+      name: 'r',
+      store: redisStore({ timeout: SLOW, client }),
+    })
+    await limiter.consume('k', { weight: 3 })
+    expect(await client.exists('tollgate:r:{k}')).toBe(1)
+    await limiter.refund('k', 3)
+    expect(await client.exists('tollgate:r:{k}')).toBe(0)
+    await limiter.consume('k')
+    await limiter.reset('k')
+    expect(await client.exists('tollgate:r:{k}')).toBe(0)
+  })
+})
+
+describe('decisions', () => {
+  test('a limit of N admits exactly N, then retry-after counts down on the Redis clock', async () => {
+    const limiter = createLimiter({ limit: 7, window: '1s', store: redisStore({ timeout: SLOW, client }) })
+    const decisions = []
+    for (let i = 0; i < 10; i++) decisions.push(await limiter.consume('seven'))
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(7)
+    const rejected = decisions[7]!
+    expect(rejected).toMatchObject({ allowed: false, reason: 'limited', remaining: 0 })
+    expect(rejected.retryAfterMs).toBeGreaterThan(0)
+    expect(rejected.retryAfterMs).toBeLessThanOrEqual(143)
+    await limiter.close()
+  })
+
+  test('the limiter clock is ignored: a limiter whose clock is a year off agrees with one on time', async () => {
+    const store = redisStore({ timeout: SLOW, client })
+    const onTime = createLimiter({ limit: 3, window: '1m', name: 'skew', store })
+    const off = createLimiter({
+      limit: 3,
+      window: '1m',
+      name: 'skew',
+      store,
+      clock: createManualClock(Date.UTC(2000, 0, 1)),
+    })
+    expect((await onTime.consume('k')).remaining).toBe(2)
+    expect((await off.consume('k')).remaining).toBe(1)
+    expect((await onTime.consume('k')).remaining).toBe(0)
+    expect((await off.consume('k')).allowed).toBe(false)
+  })
+
+  test('shaping: concurrent reservations get distinct, increasing slots, reserved atomically', async () => {
+    const limiter = createLimiter({ limit: 2, window: '1s', store: redisStore({ timeout: SLOW, client }) })
+    const decisions = await Promise.all([0, 1, 2, 3, 4].map(() => limiter.reserve('s', { maxDelay: 1_200 })))
+    const delays = decisions
+      .filter((d) => d.allowed)
+      .map((d) => d.delayMs)
+      .sort((a, b) => a - b)
+    expect(decisions.filter((d) => d.allowed)).toHaveLength(4)
+    expect(delays[0]).toBe(0)
+    expect(delays[1]).toBe(0)
+    expect(delays[2]).toBeGreaterThan(400)
+    expect(delays[2]).toBeLessThanOrEqual(500)
+    expect(delays[3]).toBeGreaterThan(900)
+    expect(delays[3]).toBeLessThanOrEqual(1_000)
+    const rejected = decisions.find((d) => !d.allowed)!
+    expect(rejected.retryAfterMs).toBeGreaterThan(0)
+    expect(rejected.retryAfterMs).toBeLessThanOrEqual(300)
+    await limiter.close()
+  })
+
+  test('acquire waits for its reserved slot', async () => {
+    const limiter = createLimiter({
+      limit: 10,
+      window: '1s',
+      burst: 1,
+      store: redisStore({ timeout: SLOW, client }),
+    })
+    const start = performance.now()
+    await limiter.acquire('w')
+    const second = await limiter.acquire('w', { maxDelay: 1_000 })
+    expect(second.delayMs).toBeGreaterThan(50)
+    expect(performance.now() - start).toBeGreaterThanOrEqual(second.delayMs - 1)
+    await limiter.close()
+  })
+
+  test('an aborted acquire gives its reservation back in Redis', async () => {
+    const limiter = createLimiter({
+      limit: 2,
+      window: '10s',
+      burst: 1,
+      store: redisStore({ timeout: SLOW, client }),
+    })
+    await limiter.acquire('a')
+    const controller = new AbortController()
+    const waiting = limiter.acquire('a', { signal: controller.signal })
+    // Two units reserved: the bucket is full again only in about 10 s.
+    await until('the reservation', async () => (await limiter.peek('a')).resetMs > 5_000)
+    controller.abort(new Error('client went away'))
+    await expect(waiting).rejects.toThrow('client went away')
+    // The second unit was given back: about 5 s left.
+    await until('the refund', async () => (await limiter.peek('a')).resetMs <= 5_000)
+    await limiter.close()
+  })
+
+  test('a heavier request than any rate admits is too heavy, without charging', async () => {
+    const limiter = createLimiter({ limit: 5, window: '1s', store: redisStore({ timeout: SLOW, client }) })
+    const decision = await limiter.consume('h', { weight: 6 })
+    expect(decision).toMatchObject({ allowed: false, reason: 'too-heavy', remaining: 5 })
+    expect(await client.dbsize()).toBe(0)
+  })
+})
+
+describe('deny cache', () => {
+  test('a key known blocked is rejected locally until its retry time; a refund forgets it', async () => {
+    const clock = createManualClock(Date.now())
+    const limiter = createLimiter({
+      limit: 1,
+      window: '1m',
+      clock,
+      store: redisStore({ timeout: SLOW, client }),
+    })
+    expect((await limiter.consume('d')).allowed).toBe(true)
+    expect((await limiter.consume('d')).allowed).toBe(false)
+    await client.config('RESETSTAT')
+    const local = await limiter.consume('d', { weight: 1 })
+    expect(local).toMatchObject({ allowed: false, reason: 'limited', remaining: 0 })
+    expect(local.retryAfterMs).toBeGreaterThan(50_000)
+    expect(await calls('evalsha')).toBe(0)
+    await limiter.refund('d', 1)
+    expect((await limiter.consume('d')).allowed).toBe(true)
+    expect(await calls('evalsha')).toBe(2)
+    await limiter.close()
+  })
+
+  test('answers only until the retry time, and never for weights below 1', async () => {
+    // With the caller's clock the scripts and the cache share the manual clock, so the test can move time.
+    const clock = createManualClock(Date.now())
+    const limiter = createLimiter({
+      limit: 1,
+      window: '1m',
+      clock,
+      store: redisStore({ timeout: SLOW, client, clock: 'caller' }),
+    })
+    await limiter.consume('e')
+    const rejected = await limiter.consume('e')
+    await client.config('RESETSTAT')
+    await limiter.consume('e', { weight: 0.5 })
+    expect(await calls('evalsha')).toBe(1)
+    clock.advance(rejected.retryAfterMs)
+    await limiter.consume('e')
+    expect(await calls('evalsha')).toBe(2)
+    await limiter.close()
+  })
+
+  test("runs on the store's clock, not on the clocks of the limiters sharing it", async () => {
+    const store = redisStore({ timeout: SLOW, client })
+    const onTime = createLimiter({ limit: 1, window: 200, name: 'dc', store })
+    const behind = createLimiter({
+      limit: 1,
+      window: 200,
+      name: 'dc',
+      store,
+      clock: createManualClock(Date.UTC(2000, 0, 1)),
+    })
+    expect((await onTime.consume('k')).allowed).toBe(true)
+    expect((await onTime.consume('k')).allowed).toBe(false)
+    // The entry ends about 200 ms from now for every limiter, whatever its clock says.
+    const deadline = performance.now() + 5_000
+    let allowed = false
+    while (!allowed && performance.now() < deadline) {
+      allowed = (await behind.consume('k')).allowed
+      if (!allowed) await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    expect(allowed).toBe(true)
+  })
+
+  test('is bounded', async () => {
+    const limiter = createLimiter({
+      limit: 1,
+      window: '1m',
+      store: redisStore({ timeout: SLOW, client, denyCache: { max: 2 } }),
+    })
+    for (const key of ['a', 'b', 'c']) {
+      await limiter.consume(key)
+      await limiter.consume(key)
+    }
+    await client.config('RESETSTAT')
+    // The cache holds b and c (a was evicted when c came): only a needs Redis.
+    for (const key of ['c', 'b', 'a']) await limiter.consume(key)
+    expect(await calls('evalsha')).toBe(1)
+    await limiter.close()
+  })
+})
+
+describe('options', () => {
+  test.each([
+    [{}, 'ERR_TOLLGATE_INVALID_OPTION', /"client" must be an ioredis Redis or Cluster client/],
+    [{ client: 'x' }, 'ERR_TOLLGATE_INVALID_OPTION', /"client"/],
+    [{ windowMs: 5 }, 'ERR_TOLLGATE_UNKNOWN_OPTION', /unknown option "windowMs"/],
+    [
+      { prefix: 'a{b}' },
+      'ERR_TOLLGATE_INVALID_OPTION',
+      /"prefix" must be a string without "\{" or "\}", got "a\{b\}"/,
+    ],
+    [{ timeout: -5 }, 'ERR_TOLLGATE_INVALID_OPTION', /"timeout" must be a positive duration/],
+    [
+      { failure: 'maybe' },
+      'ERR_TOLLGATE_INVALID_OPTION',
+      /"failure" must be one of 'insurance', 'open', 'closed'/,
+    ],
+    [
+      { denyCache: { max: 0 } },
+      'ERR_TOLLGATE_INVALID_OPTION',
+      /"denyCache.max" must be a positive whole number/,
+    ],
+    [{ insuranceMax: 1.5 }, 'ERR_TOLLGATE_INVALID_OPTION', /"insuranceMax"/],
+    [{ logger: {} }, 'ERR_TOLLGATE_INVALID_OPTION', /"logger"/],
+    [{ clock: 'local' }, 'ERR_TOLLGATE_INVALID_OPTION', /"clock" must be 'redis' or 'caller'/],
+  ])('rejects %j', (options, code, message) => {
+    const withClient =
+      'client' in options || Object.keys(options).length === 0 ? options : { client, ...options }
+    expect(() => redisStore(withClient as never)).toThrow(message)
+    try {
+      redisStore(withClient as never)
+    } catch (error) {
+      expect((error as { code: string }).code).toBe(code)
+    }
+  })
+
+  test('accepts a duration string as timeout', () => {
+    expect(() => redisStore({ client, timeout: '250ms' })).not.toThrow()
+  })
+})
