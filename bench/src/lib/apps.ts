@@ -1,0 +1,271 @@
+/*
+ * The HTTP apps of the overhead benchmark: a framework, bare or with one rate
+ * limiter (limit never reached), built the same way for a listening server
+ * (workers/server.ts) and for in-process injection (workers/inject.ts).
+ */
+import { createServer, type IncomingMessage, type RequestListener } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import fastifyRateLimit from '@fastify/rate-limit'
+import express from 'express'
+import { type Store as ErlStore, rateLimit as expressRateLimit, MemoryStore } from 'express-rate-limit'
+import Fastify, { type FastifyInstance } from 'fastify'
+import { Redis } from 'ioredis'
+import Koa from 'koa'
+import koaRatelimit from 'koa-ratelimit'
+import inject from 'light-my-request'
+import { type RedisReply, RedisStore } from 'rate-limit-redis'
+import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible'
+import { HIGH_LIMIT, KEY_HEADER, WINDOW_MS } from './common.ts'
+import { importTollgate } from './packages.ts'
+import type {
+  AdapterOptions,
+  ExpressModule,
+  FastifyModule,
+  KoaModule,
+  RedisModule,
+} from './tollgate-types.ts'
+
+export type Framework = 'express' | 'fastify' | 'koa'
+export type Variant =
+  | 'bare'
+  /** A pass-through middleware: what any limiter pays for being one. */
+  | 'noop'
+  /** A pass-through middleware that sets the two draft-8 headers Tollgate sends, as constants. */
+  | 'headers'
+  | 'tollgate'
+  | 'express-rate-limit'
+  | 'rate-limiter-flexible'
+  | '@fastify/rate-limit'
+  | 'koa-ratelimit'
+
+export interface ServerSpec {
+  readonly framework: Framework
+  readonly variant: Variant
+  readonly store: 'memory' | 'redis'
+  /** `one`: every request is the same client (the default key, its IP); `many`: the key is the x-key header. */
+  readonly keys: 'one' | 'many'
+  readonly redisPort?: number
+}
+
+// The draft-8 headers Tollgate sends for limit 10^9 per hour, as constants.
+const POLICY_HEADER = '"default";q=1000000000;w=3600'
+const RATELIMIT_HEADER = '"default";r=999999999;t=1'
+const headerKey = (req: IncomingMessage): string => String(req.headers[KEY_HEADER])
+let redis: Redis | undefined
+let redisPort: number | undefined
+const redisClient = (): Redis => {
+  if (redisPort === undefined) throw new Error('redis store without a redisPort')
+  redis ??= new Redis({ host: '127.0.0.1', port: redisPort, maxRetriesPerRequest: 1 })
+  return redis
+}
+
+async function tollgateOptions(
+  spec: ServerSpec,
+  keyOf: (...args: never[]) => string | undefined,
+): Promise<AdapterOptions> {
+  const many = spec.keys === 'many'
+  const store =
+    spec.store === 'redis'
+      ? (await importTollgate<RedisModule>('redis')).redisStore({ client: redisClient() })
+      : undefined
+  return {
+    limit: HIGH_LIMIT,
+    window: WINDOW_MS,
+    ...(store ? { store } : {}),
+    ...(many ? { key: keyOf } : {}),
+  }
+}
+
+function flexible(spec: ServerSpec): RateLimiterAbstract {
+  const options = { points: HIGH_LIMIT, duration: WINDOW_MS / 1000 }
+  return spec.store === 'redis'
+    ? new RateLimiterRedis({ ...options, storeClient: redisClient() })
+    : new RateLimiterMemory(options)
+}
+
+async function expressApp(spec: ServerSpec): Promise<RequestListener> {
+  const many = spec.keys === 'many'
+  const app = express()
+  switch (spec.variant) {
+    case 'bare':
+      break
+    case 'noop':
+      app.use((_req, _res, next) => next())
+      break
+    case 'headers':
+      app.use((_req, res, next) => {
+        res.setHeader('RateLimit-Policy', POLICY_HEADER)
+        res.setHeader('RateLimit', RATELIMIT_HEADER)
+        next()
+      })
+      break
+    case 'tollgate': {
+      const { rateLimit } = await importTollgate<ExpressModule>('express')
+      app.use(rateLimit(await tollgateOptions(spec, headerKey as never)))
+      break
+    }
+    case 'express-rate-limit': {
+      const store: ErlStore =
+        spec.store === 'redis'
+          ? new RedisStore({
+              sendCommand: (command: string, ...args: string[]) =>
+                redisClient().call(command, ...args) as Promise<RedisReply>,
+            })
+          : new MemoryStore()
+      app.use(
+        expressRateLimit({
+          windowMs: WINDOW_MS,
+          limit: HIGH_LIMIT,
+          store,
+          ...(many ? { keyGenerator: (req) => headerKey(req) } : {}),
+        }),
+      )
+      break
+    }
+    case 'rate-limiter-flexible': {
+      // The middleware rate-limiter-flexible's docs show for Express.
+      const limiter = flexible(spec)
+      app.use((req, res, next) => {
+        limiter
+          .consume(many ? headerKey(req) : (req.ip ?? ''))
+          .then(() => next())
+          .catch(() => res.status(429).send('Too Many Requests'))
+      })
+      break
+    }
+    default:
+      throw new Error(`no ${spec.variant} for express`)
+  }
+  app.get('/', (_req, res) => {
+    res.send('ok')
+  })
+  return app
+}
+
+async function fastifyApp(spec: ServerSpec): Promise<FastifyInstance> {
+  const many = spec.keys === 'many'
+  const app = Fastify({ logger: false })
+  switch (spec.variant) {
+    case 'bare':
+      break
+    case 'noop':
+      app.addHook('onRequest', (_request, _reply, done) => done())
+      break
+    case 'headers':
+      app.addHook('onRequest', (_request, reply, done) => {
+        reply.header('RateLimit-Policy', POLICY_HEADER)
+        reply.header('RateLimit', RATELIMIT_HEADER)
+        done()
+      })
+      break
+    case 'tollgate': {
+      const mod = await importTollgate<FastifyModule>('fastify')
+      const plugin = (mod.rateLimit ?? mod.default) as Parameters<typeof app.register>[0]
+      const keyOf = (request: { headers: IncomingMessage['headers'] }) => String(request.headers[KEY_HEADER])
+      await app.register(plugin, (await tollgateOptions(spec, keyOf as never)) as never)
+      break
+    }
+    case '@fastify/rate-limit':
+      await app.register(fastifyRateLimit, {
+        max: HIGH_LIMIT,
+        timeWindow: WINDOW_MS,
+        ...(spec.store === 'redis' ? { redis: redisClient() } : {}),
+        ...(many ? { keyGenerator: (request) => String(request.headers[KEY_HEADER]) } : {}),
+      })
+      break
+    default:
+      throw new Error(`no ${spec.variant} for fastify`)
+  }
+  app.get('/', async () => 'ok')
+  await app.ready()
+  return app
+}
+
+async function koaApp(spec: ServerSpec): Promise<RequestListener> {
+  const many = spec.keys === 'many'
+  const app = new Koa()
+  switch (spec.variant) {
+    case 'bare':
+      break
+    case 'noop':
+      app.use((_ctx, next) => next())
+      break
+    case 'headers':
+      app.use((ctx, next) => {
+        ctx.set('RateLimit-Policy', POLICY_HEADER)
+        ctx.set('RateLimit', RATELIMIT_HEADER)
+        return next()
+      })
+      break
+    case 'tollgate': {
+      const { rateLimit } = await importTollgate<KoaModule>('koa')
+      const keyOf = (ctx: Koa.Context) => ctx.get(KEY_HEADER)
+      app.use(rateLimit(await tollgateOptions(spec, keyOf as never)) as Koa.Middleware)
+      break
+    }
+    case 'koa-ratelimit':
+      app.use(
+        koaRatelimit({
+          driver: spec.store,
+          // @types/koa-ratelimit pins its own ioredis types; the client is the same ioredis 5.
+          db: spec.store === 'redis' ? (redisClient() as never) : new Map(),
+          duration: WINDOW_MS,
+          max: HIGH_LIMIT,
+          ...(many ? { id: (ctx: Koa.Context) => ctx.get(KEY_HEADER) } : {}),
+        }),
+      )
+      break
+    default:
+      throw new Error(`no ${spec.variant} for koa`)
+  }
+  app.use((ctx) => {
+    ctx.body = 'ok'
+  })
+  return app.callback()
+}
+
+/** A built app: injectable in-process, or listening on 127.0.0.1. */
+export interface App {
+  /** One request without a socket (light-my-request / fastify.inject); resolves with the status. */
+  inject(headers: Record<string, string> | undefined): Promise<number>
+  /** Listens on a free port of 127.0.0.1. */
+  listen(): Promise<number>
+  close(): Promise<void>
+}
+
+export async function buildApp(spec: ServerSpec): Promise<App> {
+  redisPort = spec.redisPort
+  // Every limiter starts with a connected client (a store may treat a connecting one as down).
+  if (spec.store === 'redis' && spec.variant !== 'bare') await redisClient().ping()
+  const done = async () => {
+    redis?.disconnect()
+  }
+  if (spec.framework === 'fastify') {
+    const app = await fastifyApp(spec)
+    return {
+      inject: async (headers) => (await app.inject({ url: '/', ...(headers ? { headers } : {}) })).statusCode,
+      listen: async () => {
+        await app.listen({ port: 0, host: '127.0.0.1' })
+        return (app.server.address() as AddressInfo).port
+      },
+      close: async () => {
+        await app.close()
+        await done()
+      },
+    }
+  }
+  const listener = spec.framework === 'express' ? await expressApp(spec) : await koaApp(spec)
+  const server = createServer(listener)
+  return {
+    inject: async (headers) =>
+      (await inject(listener, { url: '/', ...(headers ? { headers } : {}) })).statusCode,
+    listen: () =>
+      new Promise((resolve) =>
+        server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+      ),
+    close: async () => {
+      server.close()
+      await done()
+    },
+  }
+}

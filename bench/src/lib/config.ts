@@ -1,0 +1,57 @@
+/** Durations and sizes of one benchmark run: the full run for RESULTS.md, or a smoke run. */
+export interface Config {
+  readonly mode: 'full' | 'smoke'
+  readonly core: { readonly rounds: number; readonly minCpuMs: number; readonly warmupMs: number }
+  readonly http: {
+    readonly rounds: number
+    readonly connections: number
+    /** Seconds of load per one-key case. */
+    readonly seconds: number
+    /** Seconds of load per 100,000-keys case. */
+    readonly manySeconds: number
+    readonly warmupSeconds: number
+  }
+  readonly redis: {
+    readonly inflight: readonly number[]
+    readonly warmupMs: number
+    readonly measureMs: number
+    /** redis-benchmark requests per ceiling measurement. */
+    readonly ceilingRequests: number
+  }
+  readonly memory: {
+    readonly keys: number
+    readonly floodKeys: number
+    readonly floodMax: number
+    readonly floodTimeLimitMs: number
+    readonly serverKeys: number
+  }
+  readonly attack: { readonly inflight: number; readonly warmupMs: number; readonly measureMs: number }
+  /** In-process injection: warm-up requests per variant, then `rounds` interleaved batches of `requests`. */
+  readonly inject: { readonly rounds: number; readonly warmup: number; readonly requests: number }
+}
+
+export const FULL: Config = {
+  mode: 'full',
+  core: { rounds: 3, minCpuMs: 700, warmupMs: 500 },
+  http: { rounds: 3, connections: 50, seconds: 10, manySeconds: 3, warmupSeconds: 1 },
+  redis: { inflight: [1, 50, 500], warmupMs: 1000, measureMs: 4000, ceilingRequests: 200_000 },
+  memory: {
+    keys: 1_000_000,
+    floodKeys: 10_000_000,
+    floodMax: 100_000,
+    floodTimeLimitMs: 90_000,
+    serverKeys: 100_000,
+  },
+  attack: { inflight: 50, warmupMs: 500, measureMs: 4000 },
+  inject: { rounds: 20, warmup: 2000, requests: 1000 },
+}
+
+export const SMOKE: Config = {
+  mode: 'smoke',
+  core: { rounds: 1, minCpuMs: 30, warmupMs: 20 },
+  http: { rounds: 1, connections: 50, seconds: 0.3, manySeconds: 0.3, warmupSeconds: 0.1 },
+  redis: { inflight: [1, 50, 500], warmupMs: 50, measureMs: 200, ceilingRequests: 5_000 },
+  memory: { keys: 20_000, floodKeys: 200_000, floodMax: 10_000, floodTimeLimitMs: 10_000, serverKeys: 2_000 },
+  attack: { inflight: 50, warmupMs: 50, measureMs: 200 },
+  inject: { rounds: 2, warmup: 100, requests: 100 },
+}

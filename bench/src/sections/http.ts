@@ -1,0 +1,219 @@
+import { retryOnce, ServerProcess } from '../lib/child.ts'
+import { median, minMax } from '../lib/common.ts'
+import { type Context, missing, rotate } from '../lib/context.ts'
+import { load } from '../lib/load.ts'
+import { diffCounters, totalCalls } from '../lib/redis-server.ts'
+import type { Framework, ServerSpec, ServerStats, Variant } from '../workers/server.ts'
+
+type Store = 'memory' | 'redis'
+type Keys = 'one' | 'many'
+
+export const PEERS: Readonly<Record<Framework, readonly Variant[]>> = {
+  express: ['express-rate-limit', 'rate-limiter-flexible'],
+  fastify: ['@fastify/rate-limit'],
+  koa: ['koa-ratelimit'],
+}
+export const FRAMEWORKS: readonly Framework[] = ['express', 'fastify', 'koa']
+
+/** One measured case of one round. */
+export interface HttpRun {
+  readonly round: number
+  readonly framework: Framework
+  readonly variant: Variant
+  /** `memory` for bare servers (they have no store). */
+  readonly store: Store
+  readonly keys: Keys
+  readonly rps: number
+  readonly p99: number
+  readonly requests: number
+  readonly non2xx: number
+  readonly errors: number
+  /** Server CPU (user + system) per request, µs. */
+  readonly cpuPerRequest: number
+  /** Redis CPU per request, µs (Redis cases). */
+  readonly redisCpuPerRequest: number | undefined
+  /** Commands Redis executed per request, scripts' inner calls included (Redis cases). */
+  readonly redisCallsPerRequest: number | undefined
+}
+
+/** A limiter case summarised over the rounds, against the bare server of each round. */
+export interface HttpRow {
+  readonly framework: Framework
+  readonly variant: Variant
+  readonly store: Store
+  readonly keys: Keys
+  readonly rps: number
+  readonly ratio: number
+  readonly ratioRange: [number, number]
+  readonly p99: number
+  readonly bareP99: number
+  readonly cpuPerRequest: number
+  /** Median over rounds of (this CPU/request − bare CPU/request of the round), µs. */
+  readonly addedCpu: number
+  readonly redisCpuPerRequest: number | undefined
+  readonly redisCallsPerRequest: number | undefined
+  readonly rejected: number
+}
+
+export interface HttpSection {
+  readonly rows: readonly HttpRow[]
+  readonly bare: readonly {
+    framework: Framework
+    keys: Keys
+    rps: number
+    p99: number
+    cpuPerRequest: number
+  }[]
+  readonly runs: readonly HttpRun[]
+  readonly notes: readonly string[]
+}
+
+interface Case {
+  readonly framework: Framework
+  readonly variant: Variant
+  readonly store: Store
+}
+
+function cases(ctx: Context, notes: string[]): Case[] {
+  const list: Case[] = []
+  for (const framework of FRAMEWORKS) {
+    list.push({ framework, variant: 'bare', store: 'memory' })
+    for (const store of ['memory', 'redis'] as const) {
+      if (store === 'redis' && !ctx.redis) continue
+      const needs =
+        store === 'redis' ? (['core', 'redis', framework] as const) : (['core', framework] as const)
+      const skip = missing(ctx, ...needs)
+      if (skip) notes.push(`${framework} + Tollgate (${store} store) ${skip}`)
+      else list.push({ framework, variant: 'tollgate', store })
+      for (const variant of PEERS[framework]) list.push({ framework, variant, store })
+    }
+  }
+  return list
+}
+
+async function measureCase(ctx: Context, c: Case, keys: Keys, round: number): Promise<HttpRun> {
+  const { connections, seconds, manySeconds, warmupSeconds } = ctx.config.http
+  const redis = c.store === 'redis' ? ctx.redis : undefined
+  const spec: ServerSpec = { ...c, keys, ...(redis ? { redisPort: redis.port } : {}) }
+  const server = await retryOnce(
+    () => ServerProcess.start<ServerStats>('server', spec, { timeoutMs: 30_000 }),
+    ctx.log,
+  )
+  try {
+    await load({ port: server.port, connections, seconds: warmupSeconds, keys })
+    const before = await server.stats()
+    const redisBefore = redis ? await redis.counters() : undefined
+    const result = await load({
+      port: server.port,
+      connections,
+      seconds: keys === 'one' ? seconds : manySeconds,
+      keys,
+    })
+    const after = await server.stats()
+    const redisDelta = redis && redisBefore ? diffCounters(redisBefore, await redis.counters()) : undefined
+    return {
+      round,
+      framework: c.framework,
+      variant: c.variant,
+      store: c.store,
+      keys,
+      rps: result.rps,
+      p99: result.p99,
+      requests: result.requests,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      cpuPerRequest: (after.cpuMicros - before.cpuMicros) / result.requests,
+      redisCpuPerRequest: redisDelta ? (redisDelta.cpuSeconds * 1e6) / result.requests : undefined,
+      redisCallsPerRequest: redisDelta ? totalCalls(redisDelta) / result.requests : undefined,
+    }
+  } finally {
+    await server.stop()
+    if (redis) await redis.flush()
+  }
+}
+
+function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 'bare'> {
+  const rows: HttpRow[] = []
+  const bare: HttpSection['bare'][number][] = []
+  const optionalMedian = (values: (number | undefined)[]) =>
+    values.every((v) => v !== undefined) && values.length ? median(values as number[]) : undefined
+  for (const keys of ['one', 'many'] as const) {
+    for (const framework of FRAMEWORKS) {
+      const bareRuns = runs.filter(
+        (r) => r.framework === framework && r.keys === keys && r.variant === 'bare',
+      )
+      if (!bareRuns.length) continue
+      const bareOf = (round: number) => bareRuns.find((r) => r.round === round)
+      bare.push({
+        framework,
+        keys,
+        rps: median(bareRuns.map((r) => r.rps)),
+        p99: median(bareRuns.map((r) => r.p99)),
+        cpuPerRequest: median(bareRuns.map((r) => r.cpuPerRequest)),
+      })
+      for (const store of ['memory', 'redis'] as const) {
+        for (const variant of ['tollgate', ...PEERS[framework]] as const) {
+          const mine = runs.filter(
+            (r) => r.framework === framework && r.keys === keys && r.variant === variant && r.store === store,
+          )
+          if (!mine.length) continue
+          const ratios = mine.map((r) => r.rps / (bareOf(r.round)?.rps ?? Number.NaN))
+          rows.push({
+            framework,
+            variant,
+            store,
+            keys,
+            rps: median(mine.map((r) => r.rps)),
+            ratio: median(ratios),
+            ratioRange: minMax(ratios),
+            p99: median(mine.map((r) => r.p99)),
+            bareP99: median(bareRuns.map((r) => r.p99)),
+            cpuPerRequest: median(mine.map((r) => r.cpuPerRequest)),
+            addedCpu: median(
+              mine.map((r) => r.cpuPerRequest - (bareOf(r.round)?.cpuPerRequest ?? Number.NaN)),
+            ),
+            redisCpuPerRequest: optionalMedian(mine.map((r) => r.redisCpuPerRequest)),
+            redisCallsPerRequest: optionalMedian(mine.map((r) => r.redisCallsPerRequest)),
+            rejected: mine.reduce((sum, r) => sum + r.non2xx + r.errors, 0),
+          })
+        }
+      }
+    }
+  }
+  return { rows, bare }
+}
+
+/**
+ * HTTP overhead: for each round, each key mode and each framework, the bare
+ * server then every limiter (order rotated per round), each in a fresh server
+ * process driven by autocannon from this process.
+ */
+export async function httpSection(ctx: Context): Promise<HttpSection> {
+  const notes: string[] = []
+  const list = cases(ctx, notes)
+  if (!ctx.redis) notes.push('Redis-store cases skipped: no redis-server')
+  const runs: HttpRun[] = []
+  for (let round = 0; round < ctx.config.http.rounds; round++) {
+    for (const keys of ['one', 'many'] as const) {
+      for (const framework of FRAMEWORKS) {
+        for (const c of rotate(
+          list.filter((c) => c.framework === framework),
+          round,
+        )) {
+          try {
+            const run = await measureCase(ctx, c, keys, round)
+            runs.push(run)
+            ctx.log(
+              `http r${round + 1} ${keys} ${framework} ${c.variant} (${c.store}): ${Math.round(run.rps)} req/s, p99 ${run.p99} ms, ${run.cpuPerRequest.toFixed(1)} µs CPU/req${run.non2xx + run.errors ? `, ${run.non2xx} non-2xx, ${run.errors} errors` : ''}`,
+            )
+          } catch (error) {
+            const message = `${framework} ${c.variant} (${c.store}, ${keys} key${keys === 'one' ? '' : 's'}) failed: ${(error as Error).message.split('\n')[0]}`
+            ctx.log(message)
+            if (!notes.includes(message)) notes.push(message)
+          }
+        }
+      }
+    }
+  }
+  return { ...summarise(runs), runs, notes }
+}

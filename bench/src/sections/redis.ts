@@ -1,0 +1,155 @@
+import { retryOnce, runWorker } from '../lib/child.ts'
+import { HIGH_LIMIT, WINDOW_MS } from '../lib/common.ts'
+import { type Context, missing } from '../lib/context.ts'
+import { importTollgate } from '../lib/packages.ts'
+import type { RedisServer } from '../lib/redis-server.ts'
+import type { RedisLib, RedisResult, RedisSpec } from '../workers/redis-decisions.ts'
+
+export interface Ceiling {
+  readonly clients: number
+  readonly pipeline: number
+  readonly rps: number
+}
+
+export interface ScriptCost {
+  readonly name: string
+  readonly callsPerSec: number
+  readonly redisMicrosPerCall: number
+}
+
+export interface RedisSection {
+  readonly version: string | undefined
+  readonly ceilings: readonly Ceiling[]
+  /** Redis's own cost per call of each library's script (Redis-bound: pipelined, 50 connections). */
+  readonly scripts: readonly ScriptCost[]
+  readonly results: readonly RedisResult[]
+  readonly notes: readonly string[]
+}
+
+/** Decisions/s through one local Redis at 1, 50 and 500 in flight, next to redis-benchmark's ceiling. */
+export async function redisSection(ctx: Context): Promise<RedisSection> {
+  const notes: string[] = []
+  const redis = ctx.redis
+  if (!redis)
+    return {
+      version: undefined,
+      ceilings: [],
+      scripts: [],
+      results: [],
+      notes: ['skipped: no redis-server on this machine'],
+    }
+  const { inflight, warmupMs, measureMs, ceilingRequests } = ctx.config.redis
+  const skip = missing(ctx, 'core', 'redis')
+  if (skip) notes.push(`Tollgate rows ${skip}`)
+  const libs: RedisLib[] = skip ? ['rate-limiter-flexible'] : ['tollgate', 'rate-limiter-flexible']
+  const results: RedisResult[] = []
+  const ceilings: Ceiling[] = []
+  for (const n of inflight) {
+    ceilings.push({ clients: n, pipeline: 1, rps: await redis.evalshaCeiling(n, 1, ceilingRequests) })
+    ctx.log(`redis ceiling EVALSHA -c ${n}: ${Math.round(ceilings.at(-1)!.rps)} req/s`)
+    for (const lib of n % 2 ? libs : [...libs].reverse()) {
+      const spec: RedisSpec = { lib, port: redis.port, inflight: n, warmupMs, measureMs, scenario: 'allowed' }
+      const result = await retryOnce(
+        () =>
+          runWorker<RedisResult>('redis-decisions', spec, {
+            timeoutMs: 60_000 + 2 * measureMs,
+          }),
+        ctx.log,
+      )
+      results.push(result)
+      await redis.flush()
+      ctx.log(`redis ${lib} ${n} in flight: ${Math.round(result.decisionsPerSec)} decisions/s`)
+    }
+  }
+  for (const pipeline of [16, 64]) {
+    ceilings.push({
+      clients: 50,
+      pipeline,
+      rps: await redis.evalshaCeiling(50, pipeline, ceilingRequests * 4),
+    })
+    ctx.log(`redis ceiling EVALSHA -c 50 -P ${pipeline}: ${Math.round(ceilings.at(-1)!.rps)} req/s`)
+  }
+  const scripts = await scriptCosts(ctx, redis, skip === undefined)
+  return { version: redis.version, ceilings, scripts, results, notes }
+}
+
+/** A GCRA decision in as little Lua as it takes (one GET, one SET PX): the floor a script could reach. */
+const MINIMAL_GCRA = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local T = tonumber(ARGV[1])
+local tau = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local new = tat + T
+if new - now > tau then return {0, new - tau - now} end
+redis.call('SET', KEYS[1], new, 'PX', math.ceil(new - now))
+return {1, math.floor((tau - (new - now)) / T)}
+`
+
+// rate-limiter-flexible's RateLimiterRedis script (lib/RateLimiterRedis.js, incrTtlLuaScript).
+const FLEXIBLE = `redis.call('set', KEYS[1], 0, 'EX', ARGV[2], 'NX')
+local consumed = redis.call('incrby', KEYS[1], ARGV[1])
+local ttl = redis.call('pttl', KEYS[1])
+if ttl == -1 then
+  redis.call('expire', KEYS[1], ARGV[2])
+  ttl = 1000 * ARGV[2]
+end
+return {consumed, ttl}`
+
+interface CoreForScripts {
+  compilePolicy(
+    where: string,
+    options: { limit: number; window: number },
+    algorithm: 'gcra',
+    namespace: undefined,
+  ): {
+    rates: readonly { u: number; T: number; tau: number }[]
+  }
+}
+
+async function scriptCosts(ctx: Context, redis: RedisServer, withTollgate: boolean): Promise<ScriptCost[]> {
+  const requests = ctx.config.redis.ceilingRequests * 2
+  const costs: ScriptCost[] = []
+  const measure = async (
+    name: string,
+    source: string,
+    prefix: string,
+    args: readonly (string | number)[],
+  ) => {
+    const cost = await redis.scriptCost(source, prefix, args, requests)
+    costs.push({ name, ...cost })
+    ctx.log(
+      `redis script ${name}: ${Math.round(cost.callsPerSec)} calls/s, ${cost.redisMicrosPerCall.toFixed(1)} µs Redis CPU/call`,
+    )
+  }
+  if (withTollgate) {
+    const { compilePolicy } = await importTollgate<CoreForScripts>('core')
+    const { SCRIPTS } = await importTollgate<{ SCRIPTS: readonly { name: string; source: string }[] }>(
+      'redis',
+    )
+    const bucket = SCRIPTS.find((script) => script.name === 'bucket')
+    const rate = compilePolicy('bench', { limit: HIGH_LIMIT, window: WINDOW_MS }, 'gcra', undefined).rates[0]!
+    // ARGV as redisStore sends it for one GCRA rate: op, caller clock, deadline, weight, maxDelay, minDelay, pad, n, u, T, tau.
+    if (bucket)
+      await measure('Tollgate GCRA (bucket script)', bucket.source, 'tg:', [
+        'c',
+        '',
+        '',
+        1,
+        0,
+        0,
+        0,
+        1,
+        rate.u,
+        rate.T,
+        rate.tau,
+      ])
+  }
+  await measure('rate-limiter-flexible (incrTtlLuaScript)', FLEXIBLE, 'rlflx:', [1, WINDOW_MS / 1000])
+  await measure('minimal GCRA (GET + SET PX, reference)', MINIMAL_GCRA, 'min:', [
+    WINDOW_MS / HIGH_LIMIT,
+    WINDOW_MS,
+  ])
+  return costs
+}

@@ -1,0 +1,41 @@
+import { execFile } from 'node:child_process'
+import { readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
+import { expect, test } from 'vitest'
+import type { Results } from '../src/report/results.ts'
+
+const run = promisify(execFile)
+const BENCH = fileURLToPath(new URL('..', import.meta.url))
+
+// Benchmarks are not tests: this only proves the harness runs end to end with tiny sizes
+// (the HTTP-over-sockets section takes minutes even in smoke mode: `pnpm bench:smoke`).
+test('a smoke run measures every library and renders RESULTS.md', async () => {
+  // `--only` merges into the previous smoke run's results: start from none.
+  rmSync(join(BENCH, '.tmp', 'results-smoke.json'), { force: true })
+  await run(process.execPath, ['--import', 'tsx', 'src/run.ts', '--smoke', '--only', 'core,inject,attack'], {
+    cwd: BENCH,
+    timeout: 110_000,
+  })
+  const results = JSON.parse(readFileSync(join(BENCH, '.tmp', 'results-smoke.json'), 'utf8')) as Results
+  expect(results.core?.rows.map((row) => row.lib)).toEqual(
+    expect.arrayContaining([
+      'tollgate-gcra',
+      'tollgate-fixed-window',
+      'rate-limiter-flexible',
+      'express-rate-limit',
+    ]),
+  )
+  for (const row of results.core!.rows) expect(row.opsPerSec).toBeGreaterThan(0)
+  const injected = results.inject!.rows
+  expect(injected.filter((row) => row.variant === 'tollgate').map((row) => row.framework)).toEqual([
+    'express',
+    'fastify',
+    'koa',
+  ])
+  for (const row of injected) expect(Object.keys(row.statuses)).toEqual(['200'])
+  const markdown = readFileSync(join(BENCH, '.tmp', 'smoke', 'RESULTS.md'), 'utf8')
+  expect(markdown).toContain('## Targets (issue 5)')
+  expect(markdown).toMatch(/\| tollgate-gcra \| one hot key \| [\d,]+ \|/)
+})
