@@ -25,6 +25,10 @@ const SCRATCH = 1
 // Options of a get on the cache's only entry: an expired one is popped, not deleted (see drop).
 const KEEP_STALE = { noDeleteOnStaleGet: true }
 const ALLOW_STALE = { allowStale: true }
+// A charging lookup keeps an expired entry and reuses its slot (see find); lru-cache reports
+// `status.get === 'stale'` for it. One status object, rewritten by every such get.
+const REUSE_STATUS: LRUCache.Status<string, number> = {}
+const REUSE_STALE = { allowStale: true, noDeleteOnStaleGet: true, status: REUSE_STATUS }
 
 /**
  * The counters of one policy namespace: a slab of states (`stride` numbers per
@@ -175,11 +179,12 @@ export class MemoryStore implements SyncStore {
     const { kernel, stride } = space
     const rates = policy.rates
     const result = this.result
-    let slot = this.find(space, key, rel)
+    let slot = this.find(space, key, rel, true)
     let o = slot * stride
     const delay = kernel.delay(space.slab, o, rates, rel, weight)
     if (delay > maxDelay) {
       kernel.inspect(space.slab, o, rates, rel, result.rates, 0)
+      this.forgetUnused(space, key, slot)
       result.allowed = false
       result.delayMs = 0
       result.retryAfterMs = delay - maxDelay
@@ -214,7 +219,7 @@ export class MemoryStore implements SyncStore {
       const target = targets[i]!
       const space = this.space(target.policy)
       const rel = space.relative(now, this)
-      const slot = this.find(space, target.key, rel)
+      const slot = this.find(space, target.key, rel, true)
       spaces[i] = space
       rels[i] = rel
       slots[i] = slot
@@ -238,6 +243,8 @@ export class MemoryStore implements SyncStore {
         }
         kernel.charge(space.slab, slot * stride, space.policy.rates, rel, rel + delay, weight)
         this.keep(space, targets[i]!.key, slot, rel)
+      } else {
+        this.forgetUnused(space, targets[i]!.key, slot)
       }
       kernel.inspect(space.slab, slot * stride, space.policy.rates, rel, rates, rates.length)
     }
@@ -255,7 +262,7 @@ export class MemoryStore implements SyncStore {
       const target = targets[i]!
       const space = this.space(target.policy)
       const rel = space.relative(now, this)
-      const o = this.find(space, target.key, rel) * space.stride
+      const o = this.find(space, target.key, rel, false) * space.stride
       const d = space.kernel.delay(space.slab, o, space.policy.rates, rel, weight)
       if (d > delay) {
         delay = d
@@ -271,7 +278,7 @@ export class MemoryStore implements SyncStore {
     for (const target of targets) {
       const space = this.space(target.policy)
       const rel = space.relative(now, this)
-      const slot = this.find(space, target.key, rel)
+      const slot = this.find(space, target.key, rel, false)
       if (slot === SCRATCH) continue
       space.kernel.refund(space.slab, slot * space.stride, space.policy.rates, rel, weight)
       this.keep(space, target.key, slot, rel)
@@ -308,8 +315,18 @@ export class MemoryStore implements SyncStore {
     return this.byIndex[Number.parseInt(key.slice(1, key.indexOf('\u0000', 1)), 36)]
   }
 
-  /** The slot holding the target's state; SCRATCH (filled with a fresh state) when it has none. */
-  private find(space: Space, key: string | undefined, rel: number): number {
+  /**
+   * The slot holding the target's state; SCRATCH (filled with a fresh state) when it has none.
+   *
+   * An expired entry is a fresh key. A lookup that is about to charge (`reuse`) keeps the
+   * entry and resets its slot to a fresh state in place, with `ttls[slot] = 0` so that `keep`
+   * gives it a new TTL (a set on an existing key updates it in place and makes it the most
+   * recently used). Deleting it and inserting it again would cost a dispose, a slot release
+   * and an insertion per decision for every key hit less often than its TTL (with a high limit
+   * a GCRA key's TTL is about one emission interval, so that is nearly every key). Other
+   * lookups let lru-cache delete the expired entry, as before.
+   */
+  private find(space: Space, key: string | undefined, rel: number, reuse: boolean): number {
     if (key === undefined) {
       // An expired shared bucket is a fresh one (a stale sliding window would keep its old window boundaries).
       if (!space.singleLive || this.time > space.singleExpires) {
@@ -319,13 +336,33 @@ export class MemoryStore implements SyncStore {
     }
     const cache = this.cache
     if (cache !== undefined) {
-      const lone = cache.size === 1
-      const slot = lone ? cache.get(space.prefix + key, KEEP_STALE) : cache.get(space.prefix + key)
-      if (slot !== undefined) return slot
-      if (lone) this.drop(space.prefix + key)
+      if (reuse) {
+        const slot = cache.get(space.prefix + key, REUSE_STALE)
+        if (slot !== undefined) {
+          if (REUSE_STATUS.get === 'stale') {
+            space.kernel.fresh(space.slab, slot * space.stride, space.policy.rates, rel)
+            space.ttls[slot] = 0
+          }
+          return slot
+        }
+      } else {
+        const lone = cache.size === 1
+        const slot = lone ? cache.get(space.prefix + key, KEEP_STALE) : cache.get(space.prefix + key)
+        if (slot !== undefined) return slot
+        if (lone) this.drop(space.prefix + key)
+      }
     }
     space.kernel.fresh(space.slab, SCRATCH * space.stride, space.policy.rates, rel)
     return SCRATCH
+  }
+
+  /**
+   * After a lookup that charged nothing: an expired entry `find` kept for reuse goes, as a
+   * lookup that does not charge would have deleted it (`ttls` is 0 only for such a slot;
+   * a live entry's TTL is always positive).
+   */
+  private forgetUnused(space: Space, key: string | undefined, slot: number): void {
+    if (key !== undefined && slot > SCRATCH && space.ttls[slot] === 0) this.drop(space.prefix + key)
   }
 
   /** Records a state change: stores new keys, raises the TTL when needed, drops states that became fresh. */
