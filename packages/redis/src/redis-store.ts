@@ -33,6 +33,8 @@ const CALLER_CLOCK_PADDING = 3_600_000
 const CLOSED_RETRY_MS = 1_000
 // Slack added to a command's deadline for the error of the Redis clock estimate.
 const DEADLINE_SLACK_MS = 10
+// The most requests one EVALSHA decides: bounds how long one script call holds Redis.
+const MAX_BATCH = 64
 
 /** A reply of a script: {allowed, delay, retryAfter, blockedBy, redisMs, delayForOne, remaining, resetMs, ...}. */
 type Reply = readonly number[]
@@ -43,6 +45,14 @@ class Unavailable {
 }
 
 type Op = 'c' | 'p' | 'r'
+
+/** A request waiting for its script's next batch. */
+interface Pending {
+  readonly keys: readonly string[]
+  /** op, caller clock, weight, maxDelay, minDelay, key count, then per key its rate count and parameters. */
+  readonly args: readonly (string | number)[]
+  readonly resolve: (reply: Reply | Unavailable) => void
+}
 
 /** Calls `ioredis` with plain arguments; the client's overloads are narrowed once here. */
 type Evaluate = (sha: string, numkeys: number, ...args: (string | number)[]) => Promise<unknown>
@@ -82,6 +92,9 @@ export class RedisStore implements Store {
   private withoutRedis = 0
   private probing = false
   private closed = false
+  /** Requests waiting for the next batch, per script. */
+  private readonly queues = new Map<Script, Pending[]>()
+  private flushing = false
 
   constructor(options: RedisStoreOptions) {
     const where = 'redisStore'
@@ -344,7 +357,11 @@ export class RedisStore implements Store {
     return this.callerClock ? now : performance.now()
   }
 
-  /** Runs one script call with the store's deadline; `Unavailable` when Redis cannot answer in time. */
+  /**
+   * Queues one request for its script's next batch; every request made in the same turn of the
+   * event loop goes to Redis in one EVALSHA (on a Cluster, each alone: a script may touch one slot).
+   * Resolves with the request's reply, or `Unavailable` when Redis cannot answer in time.
+   */
   private run(
     script: Script,
     op: Op,
@@ -355,28 +372,72 @@ export class RedisStore implements Store {
     minDelay: number,
     now: number,
   ): Promise<Reply | Unavailable> {
-    const args: (string | number)[] = [...keys, op, this.callerClock ? now : '', '', weight]
-    args.push(
+    const args: (string | number)[] = [
+      op,
+      this.callerClock ? now : '',
+      weight,
       maxDelay === Number.POSITIVE_INFINITY ? -1 : maxDelay,
       minDelay,
-      this.callerClock ? CALLER_CLOCK_PADDING : 0,
-    )
-    for (const target of targets) args.push(...this.paramsOf(target.policy, script))
-    const deadlineAt = 3 + keys.length - 1
-    return this.attempt(async (waiting) => {
+      keys.length,
+    ]
+    for (const target of targets) {
+      const params = this.paramsOf(target.policy, script)
+      for (let i = 0; i < params.length; i++) args.push(params[i]!)
+    }
+    return new Promise((resolve) => {
+      const request: Pending = { keys, args, resolve }
+      if (this.cluster) {
+        this.send(script, [request])
+        return
+      }
+      const queue = this.queues.get(script)
+      if (queue === undefined) this.queues.set(script, [request])
+      else queue.push(request)
+      if (!this.flushing) {
+        this.flushing = true
+        setImmediate(this.flush)
+      }
+    })
+  }
+
+  /** Sends every queued request, at most {@link MAX_BATCH} per call. */
+  private readonly flush = (): void => {
+    this.flushing = false
+    for (const [script, queue] of this.queues) {
+      if (queue.length === 0) continue
+      this.queues.set(script, [])
+      for (let i = 0; i < queue.length; i += MAX_BATCH) {
+        this.send(script, i === 0 && queue.length <= MAX_BATCH ? queue : queue.slice(i, i + MAX_BATCH))
+      }
+    }
+  }
+
+  /** One EVALSHA for a batch of requests, with the store's deadline; resolves each request. */
+  private send(script: Script, batch: readonly Pending[]): void {
+    const keys: string[] = []
+    for (const request of batch) for (const key of request.keys) keys.push(key)
+    const args: (string | number)[] = [...keys, '', this.callerClock ? CALLER_CLOCK_PADDING : 0, batch.length]
+    for (const request of batch) for (const arg of request.args) args.push(arg)
+    const deadlineAt = keys.length
+    void this.attempt(async (waiting) => {
       const sent = performance.now()
       if (!Number.isNaN(this.offset))
         args[deadlineAt] = Math.ceil(sent + this.offset + this.timeout + DEADLINE_SLACK_MS)
-      let reply = (await this.evaluate(script, keys.length, args)) as Reply
-      if (reply[0] === -1) {
-        this.offset = reply[1]! - sent
-        if (!waiting()) return reply
-        // Past the deadline while the caller still waits: the estimate of Redis's clock was off (a clock step).
+      let replies = (await this.evaluate(script, keys.length, args)) as readonly (Reply | number)[]
+      if (!Array.isArray(replies[0])) {
+        // {-1, real}: past the deadline, nothing was charged.
+        this.offset = (replies[1] as number) - sent
+        if (!waiting()) return []
+        // The caller still waits: the estimate of Redis's clock was off (a clock step). Resend without one.
         args[deadlineAt] = ''
-        reply = (await this.evaluate(script, keys.length, args)) as Reply
+        replies = (await this.evaluate(script, keys.length, args)) as readonly Reply[]
       }
-      this.offset = reply[4]! - sent
-      return reply
+      this.offset = (replies[0] as Reply)[4]! - sent
+      return replies as readonly Reply[]
+    }, batch.length).then((replies) => {
+      for (let i = 0; i < batch.length; i++) {
+        batch[i]!.resolve(replies instanceof Unavailable ? replies : replies[i]!)
+      }
     })
   }
 
@@ -400,18 +461,18 @@ export class RedisStore implements Store {
    * or during an outage (except for one probe at a time), answers
    * `Unavailable` at once.
    */
-  private attempt<T>(call: (waiting: () => boolean) => Promise<T>): Promise<T | Unavailable> {
+  private attempt<T>(call: (waiting: () => boolean) => Promise<T>, requests = 1): Promise<T | Unavailable> {
     const status = this.client.status
     // Before the first answer a connecting client may queue the command (our timeout still bounds the wait);
     // once Redis has answered, a client that is not ready means an outage: never queue behind it.
     const startingUp =
       Number.isNaN(this.offset) && (status === 'wait' || status === 'connecting' || status === 'connect')
     if (status !== 'ready' && !startingUp) {
-      return Promise.resolve(this.fail(new Error(`the ioredis client is ${status}`)))
+      return Promise.resolve(this.fail(new Error(`the ioredis client is ${status}`), requests))
     }
     if (this.down) {
       if (this.probing) {
-        this.withoutRedis++
+        this.withoutRedis += requests
         return Promise.resolve(new Unavailable(undefined))
       }
       this.probing = true
@@ -419,12 +480,15 @@ export class RedisStore implements Store {
     const probe = this.down
     return new Promise<T | Unavailable>((resolve) => {
       let settled = false
-      const timer = setTimeout(() => {
+      const expire = () => {
         if (settled) return
         settled = true
         if (probe) this.probing = false
-        resolve(this.fail(new Error(`no answer within ${this.timeout} ms`)))
-      }, this.timeout)
+        resolve(this.fail(new Error(`no answer within ${this.timeout} ms`), requests))
+      }
+      // Timers run before the event loop polls sockets: after a stall (GC, a long task) the answer
+      // may be waiting unread. The verdict waits for the poll phase, so only a real silence fails.
+      const timer = setTimeout(() => setImmediate(expire), this.timeout)
       call(() => !settled).then(
         (value) => {
           if (probe) this.probing = false
@@ -439,18 +503,18 @@ export class RedisStore implements Store {
           if (settled) return
           settled = true
           clearTimeout(timer)
-          resolve(this.fail(error))
+          resolve(this.fail(error, requests))
         },
       )
     })
   }
 
-  private fail(error: unknown): Unavailable {
-    this.withoutRedis++
+  private fail(error: unknown, requests: number): Unavailable {
+    this.withoutRedis += requests
     if (!this.down) {
       this.down = true
       this.downSince = performance.now()
-      this.withoutRedis = 1
+      this.withoutRedis = requests
       this.logger.error(
         `redisStore: Redis is unavailable (${messageOf(error)}); deciding with failure policy '${this.failure}' until it answers`,
       )

@@ -3,24 +3,39 @@ import { DRIVER, PRELUDE } from './prelude.js'
 /*
  * GCRA, token bucket and leaky bucket. The three decide identically (core
  * proves it), so Redis keeps one representation for all of them: the leaky
- * bucket's. A hash per key: `t` = ms of the last update, `1..n` = each rate's
- * backlog (GCRA's `TAT - t`, the token bucket's `tau - tokens`) in the rate's
- * scaled units. Backlogs stay below `tau` plus the reserved delay, far from
- * 2^53, where absolute scaled times would not. Rate parameters: u, T, tau.
+ * bucket's. A string per key, `struct.pack('<d...')` of n + 1 doubles: the
+ * ms of the last update, then each rate's backlog (GCRA's `TAT - t`, the token
+ * bucket's `tau - tokens`) in the rate's scaled units; one GET and one SET per
+ * key, where a hash needs HMGET, HSET and PEXPIREAT. Doubles hold these
+ * integers exactly: backlogs stay below `tau` plus the reserved delay, far
+ * from 2^53, where absolute scaled times would not. Rate parameters: u, T, tau.
+ * The expiry is PX ttl + 1: Redis may count it from the start of the script,
+ * up to 1 ms before the TIME the script read, and a key must never expire early.
  *
  * A state is a table of backlogs drained to `now`; nil is a fresh key.
  */
 const KERNEL = `
+local formats = {}
+local function format_of(n)
+  local f = formats[n]
+  if not f then
+    f = '<' .. string.rep('d', n + 1)
+    formats[n] = f
+  end
+  return f
+end
+
 local function load(key, rates)
-  local fields = {'t'}
-  for i = 1, #rates do fields[i + 1] = i end
-  local v = redis.call('HMGET', key, unpack(fields))
-  if not v[1] then return nil end
-  local dt = now - tonumber(v[1])
+  local v = redis.call('GET', key)
+  local n = #rates
+  -- A state written under other rules (another rate count) is treated as fresh.
+  if not v or #v ~= 8 * (n + 1) then return nil end
+  local f = {struct.unpack(format_of(n), v)}
+  local dt = now - f[1]
   if dt < 0 then dt = 0 end
   local s = {}
-  for i = 1, #rates do
-    local level = (tonumber(v[i + 1]) or 0) - dt * rates[i][1]
+  for i = 1, n do
+    local level = f[i + 1] - dt * rates[i][1]
     if level < 0 then level = 0 end
     s[i] = level
   end
@@ -84,17 +99,11 @@ local function save(key, s, rates)
     redis.call('DEL', key)
     return
   end
-  local args = {'t', now}
-  for i = 1, #rates do
-    args[#args + 1] = i
-    args[#args + 1] = s[i]
-  end
-  redis.call('HSET', key, unpack(args))
-  expire(key, ttl)
+  redis.call('SET', key, struct.pack(format_of(#rates), now, unpack(s)), 'PX', ttl + pad + 1)
 end
 `
 
 /** The script for `gcra`, `token-bucket` and `leaky-bucket`. */
 export const BUCKET_SCRIPT = `local PARAMS = 3\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link BUCKET_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const BUCKET_SHA = '39b1f043a3e083106fcbab93b2b71fa0bc89c378'
+export const BUCKET_SHA = '2503005b4bb69933a8a705f0d68b1dfb09f2ad80'

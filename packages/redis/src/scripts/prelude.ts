@@ -5,26 +5,26 @@
  * Numbers handed to `redis.call` are formatted by Redis with full precision;
  * the scripts never concatenate numbers into strings (Lua would print 14 digits).
  *
- * ARGV: 1 op ('c' consume, 'p' peek, 'r' refund), 2 caller clock ms or '' (use
- * TIME), 3 deadline in Redis ms or '' (a command resent or dequeued after the
- * client gave up must not charge), 4 weight, 5 maxDelay ms (-1: unbounded),
- * 6 minDelay ms (the slot must be at least this late: the second call on a
- * Cluster), 7 extra expiry ms (caller clock only), then per key: the number of
- * rates and each rate's parameters.
+ * One call decides a batch of requests, in order, each atomically (the script
+ * as a whole is atomic): a store sends every request made in the same turn of
+ * the event loop in one EVALSHA. KEYS are every request's keys, in order.
+ *
+ * ARGV: 1 deadline in Redis ms or '' (a command resent or dequeued after the
+ * client gave up must not charge), 2 extra expiry ms (caller clock only),
+ * 3 number of requests; then per request: op ('c' consume, 'p' peek,
+ * 'r' refund), caller clock ms or '' (use TIME), weight, maxDelay ms
+ * (-1: unbounded), minDelay ms (the slot must be at least this late: the
+ * second call on a Cluster), number of keys, then per key the number of rates
+ * and each rate's parameters.
  */
 export const PRELUDE = `
 -- Redis before 5 replicates scripts verbatim unless asked for effects, and TIME is not deterministic.
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local real = t[1] * 1000 + math.floor(t[2] / 1000)
-if ARGV[3] ~= '' and real > tonumber(ARGV[3]) then return {-1, real} end
+if ARGV[1] ~= '' and real > tonumber(ARGV[1]) then return {-1, real} end
+local pad = tonumber(ARGV[2])
 local now = real
-if ARGV[2] ~= '' then now = tonumber(ARGV[2]) end
-local op = ARGV[1]
-local w = tonumber(ARGV[4])
-local max_delay = tonumber(ARGV[5])
-local min_delay = tonumber(ARGV[6])
-local pad = tonumber(ARGV[7])
 
 local function ceil_div(a, b)
   if a <= 0 then return 0 end
@@ -43,21 +43,6 @@ local function floor_div(a, b)
   return q
 end
 
-local params = {}
-local p = 8
-for k = 1, #KEYS do
-  local n = tonumber(ARGV[p])
-  p = p + 1
-  local rates = {}
-  for i = 1, n do
-    local r = {}
-    for j = 1, PARAMS do r[j] = tonumber(ARGV[p + j - 1]) end
-    p = p + PARAMS
-    rates[i] = r
-  end
-  params[k] = rates
-end
-
 local function expire(key, ttl)
   redis.call('PEXPIREAT', key, real + ttl + pad)
 end
@@ -69,61 +54,94 @@ end
  * delay is within maxDelay; phase 2 charges every key at now + delay (all or
  * nothing). A kernel provides load, delay, charge, refund, inspect and save.
  *
- * Reply: {allowed, delay, retryAfter, blockedBy, real, delayForOne, r1, reset1, ...}
- * (delayForOne: ms until a request of weight 1 would fit, when rejected; it
- * feeds the local deny cache). A late command replies {-1, real}.
+ * Reply: one table per request, {allowed, delay, retryAfter, blockedBy, real,
+ * delayForOne, r1, reset1, ...} (delayForOne: ms until a request of weight 1
+ * would fit, when rejected; it feeds the local deny cache). A late command
+ * replies {-1, real} and changes nothing.
  */
 export const DRIVER = `
-local states = {}
-for k = 1, #KEYS do states[k] = load(KEYS[k], params[k]) end
-local out = {}
-if op == 'r' then
-  for k = 1, #KEYS do
-    if states[k] then
-      local s = refund(states[k], params[k], w)
-      save(KEYS[k], s, params[k])
-      states[k] = s
+local function decide(keys, params, op, w, max_delay, min_delay)
+  local states = {}
+  for k = 1, #keys do states[k] = load(keys[k], params[k]) end
+  local out = {}
+  if op == 'r' then
+    for k = 1, #keys do
+      if states[k] then
+        local s = refund(states[k], params[k], w)
+        save(keys[k], s, params[k])
+        states[k] = s
+      end
+      inspect(states[k], params[k], out)
     end
-    inspect(states[k], params[k], out)
+    local reply = {1, 0, 0, -1, real, 0}
+    for i = 1, #out do reply[6 + i] = out[i] end
+    return reply
   end
-  local reply = {1, 0, 0, -1, real, 0}
+  local d = 0
+  local blocked = -1
+  for k = 1, #keys do
+    local x = delay(states[k], params[k], w)
+    if x > d then
+      d = x
+      blocked = k - 1
+    end
+  end
+  local allowed, retry, one = 1, 0, 0
+  if op == 'p' then
+    if d > 0 then allowed = 0 end
+    retry = d
+    d = 0
+  else
+    if min_delay > d then d = min_delay end
+    if max_delay >= 0 and d > max_delay then
+      allowed = 0
+      retry = d - max_delay
+      d = 0
+      for k = 1, #keys do
+        local x = delay(states[k], params[k], 1)
+        if x > one then one = x end
+      end
+    else
+      blocked = -1
+      for k = 1, #keys do
+        states[k] = charge(states[k], params[k], d, w)
+        save(keys[k], states[k], params[k])
+      end
+    end
+  end
+  for k = 1, #keys do inspect(states[k], params[k], out) end
+  local reply = {allowed, d, retry, blocked, real, one}
   for i = 1, #out do reply[6 + i] = out[i] end
   return reply
 end
-local d = 0
-local blocked = -1
-for k = 1, #KEYS do
-  local x = delay(states[k], params[k], w)
-  if x > d then
-    d = x
-    blocked = k - 1
-  end
-end
-local allowed, retry, one = 1, 0, 0
-if op == 'p' then
-  if d > 0 then allowed = 0 end
-  retry = d
-  d = 0
-else
-  if min_delay > d then d = min_delay end
-  if max_delay >= 0 and d > max_delay then
-    allowed = 0
-    retry = d - max_delay
-    d = 0
-    for k = 1, #KEYS do
-      local x = delay(states[k], params[k], 1)
-      if x > one then one = x end
+
+local replies = {}
+local p = 4
+local next_key = 1
+for r = 1, tonumber(ARGV[3]) do
+  local op = ARGV[p]
+  if ARGV[p + 1] ~= '' then now = tonumber(ARGV[p + 1]) else now = real end
+  local w = tonumber(ARGV[p + 2])
+  local max_delay = tonumber(ARGV[p + 3])
+  local min_delay = tonumber(ARGV[p + 4])
+  local nkeys = tonumber(ARGV[p + 5])
+  p = p + 6
+  local keys, params = {}, {}
+  for k = 1, nkeys do
+    keys[k] = KEYS[next_key]
+    next_key = next_key + 1
+    local n = tonumber(ARGV[p])
+    p = p + 1
+    local rates = {}
+    for i = 1, n do
+      local rate = {}
+      for j = 1, PARAMS do rate[j] = tonumber(ARGV[p + j - 1]) end
+      p = p + PARAMS
+      rates[i] = rate
     end
-  else
-    blocked = -1
-    for k = 1, #KEYS do
-      states[k] = charge(states[k], params[k], d, w)
-      save(KEYS[k], states[k], params[k])
-    end
+    params[k] = rates
   end
+  replies[r] = decide(keys, params, op, w, max_delay, min_delay)
 end
-for k = 1, #KEYS do inspect(states[k], params[k], out) end
-local reply = {allowed, d, retry, blocked, real, one}
-for i = 1, #out do reply[6 + i] = out[i] end
-return reply
+return replies
 `
