@@ -130,16 +130,19 @@ async function scriptCosts(ctx: Context, redis: RedisServer, withTollgate: boole
     )
     const bucket = SCRIPTS.find((script) => script.name === 'bucket')
     const rate = compilePolicy('bench', { limit: HIGH_LIMIT, window: WINDOW_MS }, 'gcra', undefined).rates[0]!
-    // ARGV as redisStore sends it for one GCRA rate: op, caller clock, deadline, weight, maxDelay, minDelay, pad, n, u, T, tau.
+    // ARGV as redisStore sends one request alone (see packages/redis/src/scripts/prelude.ts): deadline,
+    // pad, request count; then op, caller clock, weight, maxDelay, minDelay, key count, rate count, u, T, tau.
     if (bucket)
-      await measure('Tollgate GCRA (bucket script)', bucket.source, 'tg:', [
-        'c',
+      await measure('Tollgate GCRA (bucket script, one request per call)', bucket.source, 'tg:', [
         '',
+        0,
+        1,
+        'c',
         '',
         1,
         0,
         0,
-        0,
+        1,
         1,
         rate.u,
         rate.T,
