@@ -22,13 +22,6 @@ const SCALED_CEILING = 2 ** 51
 // Slot 0 of every space holds its single shared bucket; slot 1 is scratch for keys not yet stored.
 const SINGLE = 0
 const SCRATCH = 1
-// Options of a get on the cache's only entry: an expired one is popped, not deleted (see drop).
-const KEEP_STALE = { noDeleteOnStaleGet: true }
-const ALLOW_STALE = { allowStale: true }
-// A charging lookup keeps an expired entry and reuses its slot (see find); lru-cache reports
-// `status.get === 'stale'` for it. One status object, rewritten by every such get.
-const REUSE_STATUS: LRUCache.Status<string, number> = {}
-const REUSE_STALE = { allowStale: true, noDeleteOnStaleGet: true, status: REUSE_STATUS }
 
 /**
  * The counters of one policy namespace: a slab of states (`stride` numbers per
@@ -45,8 +38,11 @@ class Space {
   /** Store time (ms) after which the shared bucket has expired, as lru-cache expires keyed states. */
   singleExpires = 0
   slab: Float64Array
-  /** The TTL each slot's cache entry was last given; a charge that needs more sets it again. */
-  ttls: Float64Array
+  /**
+   * Store time (ms) at which each slot's state equals a fresh key's: after it the entry has
+   * expired, and the next lookup treats it as a fresh key (see MemoryStore.find).
+   */
+  expires: Float64Array
   private readonly free: number[] = []
   private used = 2
 
@@ -60,7 +56,7 @@ class Space {
     const maxTau = Math.max(...policy.rates.map((rate) => rate.tau))
     this.horizon = Math.floor((SCALED_CEILING - 4 * maxTau) / maxU)
     this.slab = new Float64Array(64 * this.stride)
-    this.ttls = new Float64Array(64)
+    this.expires = new Float64Array(64)
   }
 
   /** Milliseconds since this space's origin; moves the origin when scaled times would grow too large. */
@@ -77,13 +73,13 @@ class Space {
     const reused = this.free.pop()
     if (reused !== undefined) return reused
     const slot = this.used++
-    if (slot >= this.ttls.length) {
+    if (slot >= this.expires.length) {
       const slab = new Float64Array(this.slab.length * 2)
       slab.set(this.slab)
       this.slab = slab
-      const ttls = new Float64Array(this.ttls.length * 2)
-      ttls.set(this.ttls)
-      this.ttls = ttls
+      const expires = new Float64Array(this.expires.length * 2)
+      expires.set(this.expires)
+      this.expires = expires
     }
     return slot
   }
@@ -107,9 +103,9 @@ class Space {
 
 /**
  * The in-process store: one LRU cache (lru-cache) bounded by `max` keys maps
- * each key to a slot of its policy's state slab. An entry's TTL is never shorter
- * than the time until its state equals a fresh key (and is raised whenever a
- * charge needs more), so expiry never loses information. Every operation is
+ * each key to a slot of its policy's state slab. An entry expires when its state
+ * equals a fresh key (the store keeps that time per slot, moved whenever a charge
+ * changes the state), so expiry never loses information. Every operation is
  * synchronous and a decision on a stored key allocates no state.
  */
 export class MemoryStore implements SyncStore {
@@ -132,8 +128,6 @@ export class MemoryStore implements SyncStore {
   private closed = false
   private lastPolicy: CompiledPolicy | undefined
   private lastSpace: Space | undefined
-  // lru-cache reads time through this, so its TTLs follow the limiter's clock (real or fake).
-  private readonly perf = { now: () => this.time }
 
   constructor(options: MemoryStoreOptions = {}) {
     if (typeof options !== 'object' || options === null)
@@ -191,14 +185,18 @@ export class MemoryStore implements SyncStore {
       result.blockedBy = 0
       return result
     }
-    if (slot === SCRATCH) {
+    const inserted = slot === SCRATCH
+    if (inserted) {
       slot = space.allocate()
       o = slot * stride
       space.slab.copyWithin(o, SCRATCH * stride, SCRATCH * stride + stride)
     }
     kernel.charge(space.slab, o, rates, rel, rel + delay, weight)
-    this.keep(space, key, slot, rel)
     kernel.inspect(space.slab, o, rates, rel, result.rates, 0)
+    const ttl = kernel.ttlIsLongestReset
+      ? longestReset(result.rates, rates.length)
+      : kernel.ttl(space.slab, o, rates, rel)
+    this.keep(space, key, slot, ttl, inserted)
     result.allowed = true
     result.delayMs = delay
     result.retryAfterMs = 0
@@ -237,12 +235,14 @@ export class MemoryStore implements SyncStore {
       const { kernel, stride } = space
       let slot = slots[i]!
       if (allowed) {
-        if (slot === SCRATCH) {
+        const inserted = slot === SCRATCH
+        if (inserted) {
           slot = space.allocate()
           space.slab.copyWithin(slot * stride, SCRATCH * stride, SCRATCH * stride + stride)
         }
         kernel.charge(space.slab, slot * stride, space.policy.rates, rel, rel + delay, weight)
-        this.keep(space, targets[i]!.key, slot, rel)
+        const ttl = kernel.ttl(space.slab, slot * stride, space.policy.rates, rel)
+        this.keep(space, targets[i]!.key, slot, ttl, inserted)
       } else {
         this.forgetUnused(space, targets[i]!.key, slot)
       }
@@ -281,7 +281,13 @@ export class MemoryStore implements SyncStore {
       const slot = this.find(space, target.key, rel, false)
       if (slot === SCRATCH) continue
       space.kernel.refund(space.slab, slot * space.stride, space.policy.rates, rel, weight)
-      this.keep(space, target.key, slot, rel)
+      this.keep(
+        space,
+        target.key,
+        slot,
+        space.kernel.ttl(space.slab, slot * space.stride, space.policy.rates, rel),
+        false,
+      )
     }
   }
 
@@ -318,13 +324,12 @@ export class MemoryStore implements SyncStore {
   /**
    * The slot holding the target's state; SCRATCH (filled with a fresh state) when it has none.
    *
-   * An expired entry is a fresh key. A lookup that is about to charge (`reuse`) keeps the
-   * entry and resets its slot to a fresh state in place, with `ttls[slot] = 0` so that `keep`
-   * gives it a new TTL (a set on an existing key updates it in place and makes it the most
-   * recently used). Deleting it and inserting it again would cost a dispose, a slot release
-   * and an insertion per decision for every key hit less often than its TTL (with a high limit
-   * a GCRA key's TTL is about one emission interval, so that is nearly every key). Other
-   * lookups let lru-cache delete the expired entry, as before.
+   * An expired entry is a fresh key. A lookup that is about to charge (`reuse`) keeps it and
+   * resets its slot to a fresh state in place; `keep` then sets its new expiry. Deleting it and
+   * inserting it again would cost a dispose, a slot release and an insertion per decision for
+   * every key hit less often than it takes to expire (with a high limit a GCRA key expires one
+   * emission interval after its last hit: nearly every key of a large working set). Other
+   * lookups forget an expired entry.
    */
   private find(space: Space, key: string | undefined, rel: number, reuse: boolean): number {
     if (key === undefined) {
@@ -336,20 +341,16 @@ export class MemoryStore implements SyncStore {
     }
     const cache = this.cache
     if (cache !== undefined) {
-      if (reuse) {
-        const slot = cache.get(space.prefix + key, REUSE_STALE)
-        if (slot !== undefined) {
-          if (REUSE_STATUS.get === 'stale') {
-            space.kernel.fresh(space.slab, slot * space.stride, space.policy.rates, rel)
-            space.ttls[slot] = 0
-          }
+      const prefix = space.prefix
+      const cacheKey = prefix === '' ? key : prefix + key
+      const slot = cache.get(cacheKey)
+      if (slot !== undefined) {
+        if (this.time <= space.expires[slot]!) return slot
+        if (reuse) {
+          space.kernel.fresh(space.slab, slot * space.stride, space.policy.rates, rel)
           return slot
         }
-      } else {
-        const lone = cache.size === 1
-        const slot = lone ? cache.get(space.prefix + key, KEEP_STALE) : cache.get(space.prefix + key)
-        if (slot !== undefined) return slot
-        if (lone) this.drop(space.prefix + key)
+        this.drop(cacheKey)
       }
     }
     space.kernel.fresh(space.slab, SCRATCH * space.stride, space.policy.rates, rel)
@@ -357,31 +358,32 @@ export class MemoryStore implements SyncStore {
   }
 
   /**
-   * After a lookup that charged nothing: an expired entry `find` kept for reuse goes, as a
-   * lookup that does not charge would have deleted it (`ttls` is 0 only for such a slot;
-   * a live entry's TTL is always positive).
+   * After a lookup that charged nothing: an expired entry `find` kept for reuse goes, as
+   * any other lookup of an expired entry forgets it.
    */
   private forgetUnused(space: Space, key: string | undefined, slot: number): void {
-    if (key !== undefined && slot > SCRATCH && space.ttls[slot] === 0) this.drop(space.prefix + key)
+    if (key !== undefined && slot > SCRATCH && this.time > space.expires[slot]!) this.drop(space.prefix + key)
   }
 
-  /** Records a state change: stores new keys, raises the TTL when needed, drops states that became fresh. */
-  private keep(space: Space, key: string | undefined, slot: number, rel: number): void {
-    const ttl = space.kernel.ttl(space.slab, slot * space.stride, space.policy.rates, rel)
+  /**
+   * Records a state change, given the state's TTL now: stores new keys, moves their expiry,
+   * drops states that became fresh.
+   */
+  private keep(space: Space, key: string | undefined, slot: number, ttl: number, inserted: boolean): void {
     if (key === undefined) {
       space.singleLive = ttl > 0
       space.singleExpires = this.time + ttl
       return
     }
     if (ttl <= 0) {
-      this.drop(space.prefix + key)
+      if (inserted) space.release(slot)
+      else this.drop(space.prefix + key)
       return
     }
-    // A get restarted the entry's age, so it lives until now + ttls[slot]: only a longer need sets again.
-    if (ttl <= space.ttls[slot]!) return
-    space.ttls[slot] = ttl
+    space.expires[slot] = this.time + ttl
+    if (!inserted) return
     this.cache ??= this.createCache()
-    this.cache.set(space.prefix + key, slot, { ttl })
+    this.cache.set(space.prefix + key, slot)
   }
 
   /**
@@ -393,19 +395,18 @@ export class MemoryStore implements SyncStore {
     const cache = this.cache
     if (cache === undefined) return
     if (cache.size !== 1) cache.delete(cacheKey)
-    else if (cache.peek(cacheKey, ALLOW_STALE) !== undefined) cache.pop()
+    else if (cache.peek(cacheKey) !== undefined) cache.pop()
   }
 
   private createCache(): LRUCache<string, number> {
+    // No lru-cache TTLs: the store keeps each entry's expiry itself (Space.expires), so a
+    // lookup costs no clock reads and an entry's expiry moves without a set.
     return new LRUCache<string, number>({
       max: this.max,
-      perf: this.perf,
-      ttlResolution: 0,
-      updateAgeOnGet: true,
       dispose: (slot, key) => {
         const space = this.spaceOf(key)
         if (space) {
-          space.ttls[slot] = 0
+          space.expires[slot] = 0
           space.release(slot)
         }
       },
@@ -434,6 +435,13 @@ export class MemoryStore implements SyncStore {
     this.lastSpace = space
     return space
   }
+}
+
+/** The largest `resetMs` of `count` rates in an inspect output (`remaining, resetMs` pairs). */
+function longestReset(out: readonly number[], count: number): number {
+  let longest = out[1]!
+  for (let i = 1; i < count; i++) longest = Math.max(longest, out[2 * i + 1]!)
+  return longest
 }
 
 /** Creates a {@link MemoryStore}: the default store, fast and synchronous, for one process. */

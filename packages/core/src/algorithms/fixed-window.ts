@@ -27,6 +27,8 @@ function earliest(
 
 export const fixedWindow: Kernel = {
   stride: (n) => 2 * n,
+  // inspect's resetMs is the time until the rate's state is fresh again, which is what ttl measures
+  ttlIsLongestReset: true,
   fresh(s, o, rates) {
     for (let i = 0; i < rates.length; i++) {
       s[o + 2 * i] = Number.NEGATIVE_INFINITY

@@ -34,6 +34,8 @@ export function tatInspect(tat: number, r: CompiledRate, now: number, out: numbe
 
 export const gcra: Kernel = {
   stride: (n) => n,
+  // inspect's resetMs is the time until the rate's state is fresh again, which is what ttl measures
+  ttlIsLongestReset: true,
   fresh(s, o, rates) {
     for (let i = 0; i < rates.length; i++) s[o + i] = Number.NEGATIVE_INFINITY
   },

@@ -36,6 +36,11 @@ export interface Kernel {
   ): void
   /** Milliseconds until the state is indistinguishable from a fresh key (0: it already is). */
   ttl(s: Float64Array, o: number, rates: readonly CompiledRate[], now: number): number
+  /**
+   * Whether `ttl` always equals the largest `resetMs` that `inspect` writes for the same state
+   * at the same time, so a store that has just inspected a state can skip computing its TTL.
+   */
+  readonly ttlIsLongestReset: boolean
   /** Re-expresses the state relative to an origin `delta` ms later. */
   rebase(s: Float64Array, o: number, rates: readonly CompiledRate[], delta: number): void
 }

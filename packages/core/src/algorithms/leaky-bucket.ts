@@ -20,6 +20,8 @@ function tat(s: Float64Array, o: number, r: CompiledRate, i: number, now: number
 
 export const leakyBucket: Kernel = {
   stride: (n) => n + 1,
+  // inspect's resetMs is the time until the rate's state is fresh again, which is what ttl measures
+  ttlIsLongestReset: true,
   fresh(s, o, rates, now) {
     s[o] = now
     for (let i = 0; i < rates.length; i++) s[o + 1 + i] = 0

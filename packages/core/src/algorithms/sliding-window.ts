@@ -60,6 +60,8 @@ function earliest(
 
 export const slidingWindow: Kernel = {
   stride: (n) => 3 * n,
+  // resetMs is the end of the current window; the state is fresh only once the next one ends too
+  ttlIsLongestReset: false,
   fresh(s, o, rates, now) {
     for (let i = 0; i < rates.length; i++) {
       s[o + 3 * i] = now

@@ -25,6 +25,8 @@ function tokensOf(tat: number, r: CompiledRate, now: number): number {
 
 export const tokenBucket: Kernel = {
   stride: (n) => n + 1,
+  // inspect's resetMs is the time until the rate's state is fresh again, which is what ttl measures
+  ttlIsLongestReset: true,
   fresh(s, o, rates, now) {
     s[o] = now
     for (let i = 0; i < rates.length; i++) s[o + 1 + i] = rates[i]!.tau
