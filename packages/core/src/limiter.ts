@@ -180,6 +180,44 @@ export function checkWeight(weight: unknown): number {
   return weight
 }
 
+/**
+ * `toDecision` of a charge through the memory store's fast path on a one-rate policy (no
+ * global ceiling, not too heavy), built in one object literal: the same decision, field for
+ * field and in the same order, without the loop and the holey rates array.
+ */
+function fastDecision(
+  key: string | undefined,
+  weight: number,
+  rate: CompiledRate,
+  outcome: StoreOutcome,
+): Decision {
+  const allowed = outcome.allowed
+  const remaining = outcome.rates[0]!
+  const resetMs = outcome.rates[1]!
+  return {
+    allowed,
+    key,
+    weight,
+    limit: rate.limit,
+    remaining,
+    resetMs,
+    retryAfterMs: allowed ? 0 : outcome.retryAfterMs,
+    delayMs: allowed ? outcome.delayMs : 0,
+    rates: [
+      {
+        name: rate.name,
+        limit: rate.limit,
+        window: rate.window,
+        quotaUnit: rate.quotaUnit,
+        remaining,
+        resetMs,
+        global: false,
+      },
+    ],
+    reason: key === undefined ? 'fallback' : allowed ? 'ok' : 'limited',
+  }
+}
+
 class RateLimiter implements Limiter<boolean> {
   readonly name: string
   readonly algorithm: Algorithm
@@ -396,7 +434,9 @@ class RateLimiter implements Limiter<boolean> {
       const policy = key === undefined ? this.fallback : this.policy
       if (weight <= policy.maxWeight) {
         const outcome = fast.consumeOne(policy, key, weight, maxDelay, now)
-        return this.toDecision(key, weight, policy.rates, false, outcome, false, true)
+        return policy.rates.length === 1
+          ? fastDecision(key, weight, policy.rates[0]!, outcome)
+          : this.toDecision(key, weight, policy.rates, false, outcome, false, true)
       }
     }
     const targets = key === undefined ? this.fallbackTargets : this.targets(key)
