@@ -22,6 +22,8 @@ const SCALED_CEILING = 2 ** 51
 // Slot 0 of every space holds its single shared bucket; slot 1 is scratch for keys not yet stored.
 const SINGLE = 0
 const SCRATCH = 1
+// Options of every lookup: lru-cache's get otherwise allocates an options object per call.
+const GET: LRUCache.GetOptions<string, number, unknown> = {}
 
 /**
  * The counters of one policy namespace: a slab of states (`stride` numbers per
@@ -128,6 +130,12 @@ export class MemoryStore implements SyncStore {
   private closed = false
   private lastPolicy: CompiledPolicy | undefined
   private lastSpace: Space | undefined
+  // The key the last lookup found, which is therefore the cache's most recently used entry: a
+  // lookup of it again needs no cache get (the get would only find it at the tail already).
+  // Forgotten by a lookup that misses (an insertion follows) and by every disposal.
+  private recentKey: string | undefined
+  private recentSpace: Space | undefined
+  private recentSlot = 0
 
   constructor(options: MemoryStoreOptions = {}) {
     if (typeof options !== 'object' || options === null)
@@ -310,6 +318,8 @@ export class MemoryStore implements SyncStore {
     this.closed = true
     this.lastPolicy = undefined
     this.lastSpace = undefined
+    this.recentKey = undefined
+    this.recentSpace = undefined
     this.cache?.clear()
     this.cache = undefined
     this.spaces.clear()
@@ -341,16 +351,23 @@ export class MemoryStore implements SyncStore {
     }
     const cache = this.cache
     if (cache !== undefined) {
-      const prefix = space.prefix
-      const cacheKey = prefix === '' ? key : prefix + key
-      const slot = cache.get(cacheKey)
+      let slot: number | undefined
+      if (key === this.recentKey && space === this.recentSpace) {
+        slot = this.recentSlot
+      } else {
+        const prefix = space.prefix
+        slot = cache.get(prefix === '' ? key : prefix + key, GET)
+        this.recentKey = slot === undefined ? undefined : key
+        this.recentSpace = space
+        this.recentSlot = slot ?? 0
+      }
       if (slot !== undefined) {
         if (this.time <= space.expires[slot]!) return slot
         if (reuse) {
           space.kernel.fresh(space.slab, slot * space.stride, space.policy.rates, rel)
           return slot
         }
-        this.drop(cacheKey)
+        this.drop(space.prefix + key)
       }
     }
     space.kernel.fresh(space.slab, SCRATCH * space.stride, space.policy.rates, rel)
@@ -404,6 +421,7 @@ export class MemoryStore implements SyncStore {
     return new LRUCache<string, number>({
       max: this.max,
       dispose: (slot, key) => {
+        this.recentKey = undefined
         const space = this.spaceOf(key)
         if (space) {
           space.expires[slot] = 0
