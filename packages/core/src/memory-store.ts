@@ -10,7 +10,7 @@ export interface MemoryStoreOptions {
    * The most keys the store tracks (all policies together). When full, the
    * least recently used key is forgotten (it starts again as a fresh key), so
    * memory stays bounded under a flood of distinct keys. A tracked single-rate
-   * key costs about 120 bytes with a short key string (see the package README).
+   * key costs about 110 bytes with a short key string (see the package README).
    * @default 100_000
    */
   readonly max?: number
