@@ -131,11 +131,17 @@ async function scriptCosts(ctx: Context, redis: RedisServer, withTollgate: boole
     const bucket = SCRIPTS.find((script) => script.name === 'bucket')
     const rate = compilePolicy('bench', { limit: HIGH_LIMIT, window: WINDOW_MS }, 'gcra', undefined).rates[0]!
     // ARGV as redisStore sends one request alone (see packages/redis/src/scripts/prelude.ts): deadline,
-    // pad, request count; then op, caller clock, weight, maxDelay, minDelay, key count, rate count, u, T, tau.
+    // pad, one rate set (rate count, u, T, tau), one request (op, caller clock, weight, maxDelay,
+    // minDelay, key count, the key's rate set).
     if (bucket)
       await measure('Tollgate GCRA (bucket script, one request per call)', bucket.source, 'tg:', [
         '',
         0,
+        1,
+        1,
+        rate.u,
+        rate.T,
+        rate.tau,
         1,
         'c',
         '',
@@ -144,9 +150,6 @@ async function scriptCosts(ctx: Context, redis: RedisServer, withTollgate: boole
         0,
         1,
         1,
-        rate.u,
-        rate.T,
-        rate.tau,
       ])
   }
   await measure('rate-limiter-flexible (incrTtlLuaScript)', FLEXIBLE, 'rlflx:', [1, WINDOW_MS / 1000])

@@ -49,8 +49,10 @@ type Op = 'c' | 'p' | 'r'
 /** A request waiting for its script's next batch. */
 interface Pending {
   readonly keys: readonly string[]
-  /** op, caller clock, weight, maxDelay, minDelay, key count, then per key its rate count and parameters. */
+  /** op, caller clock, weight, maxDelay, minDelay, key count. */
   readonly args: readonly (string | number)[]
+  /** Per key, its policy's rate set: rate count, then each rate's parameters. */
+  readonly sets: readonly (readonly number[])[]
   readonly resolve: (reply: Reply | Unavailable) => void
 }
 
@@ -380,12 +382,9 @@ export class RedisStore implements Store {
       minDelay,
       keys.length,
     ]
-    for (const target of targets) {
-      const params = this.paramsOf(target.policy, script)
-      for (let i = 0; i < params.length; i++) args.push(params[i]!)
-    }
+    const sets = targets.map((target) => this.paramsOf(target.policy, script))
     return new Promise((resolve) => {
-      const request: Pending = { keys, args, resolve }
+      const request: Pending = { keys, args, sets, resolve }
       if (this.cluster) {
         this.send(script, [request])
         return
@@ -416,8 +415,30 @@ export class RedisStore implements Store {
   private send(script: Script, batch: readonly Pending[]): void {
     const keys: string[] = []
     for (const request of batch) for (const key of request.keys) keys.push(key)
-    const args: (string | number)[] = [...keys, '', this.callerClock ? CALLER_CLOCK_PADDING : 0, batch.length]
-    for (const request of batch) for (const arg of request.args) args.push(arg)
+    // Each distinct rate set once (1-based index in the script), then the requests.
+    const setIndex = new Map<readonly number[], number>()
+    const sets: number[] = []
+    const requests: (string | number)[] = [batch.length]
+    for (const request of batch) {
+      for (const arg of request.args) requests.push(arg)
+      for (const set of request.sets) {
+        let index = setIndex.get(set)
+        if (index === undefined) {
+          index = setIndex.size + 1
+          setIndex.set(set, index)
+          for (const value of set) sets.push(value)
+        }
+        requests.push(index)
+      }
+    }
+    const args: (string | number)[] = [
+      ...keys,
+      '',
+      this.callerClock ? CALLER_CLOCK_PADDING : 0,
+      setIndex.size,
+      ...sets,
+      ...requests,
+    ]
     const deadlineAt = keys.length
     void this.attempt(async (waiting) => {
       const sent = performance.now()

@@ -11,11 +11,13 @@
  *
  * ARGV: 1 deadline in Redis ms or '' (a command resent or dequeued after the
  * client gave up must not charge), 2 extra expiry ms (caller clock only),
- * 3 number of requests; then per request: op ('c' consume, 'p' peek,
- * 'r' refund), caller clock ms or '' (use TIME), weight, maxDelay ms
+ * 3 number of rate sets; per rate set (the rates of one policy, sent once per
+ * call however many requests use it) the number of rates and each rate's
+ * parameters; then the number of requests, and per request: op ('c' consume,
+ * 'p' peek, 'r' refund), caller clock ms or '' (use TIME), weight, maxDelay ms
  * (-1: unbounded), minDelay ms (the slot must be at least this late: the
- * second call on a Cluster), number of keys, then per key the number of rates
- * and each rate's parameters.
+ * second call on a Cluster), number of keys, then per key its rate set's
+ * index (from 1).
  */
 export const PRELUDE = `
 -- Redis before 5 replicates scripts verbatim unless asked for effects, and TIME is not deterministic.
@@ -63,18 +65,16 @@ export const DRIVER = `
 local function decide(keys, params, op, w, max_delay, min_delay)
   local states = {}
   for k = 1, #keys do states[k] = load(keys[k], params[k]) end
-  local out = {}
   if op == 'r' then
+    local reply = {1, 0, 0, -1, real, 0}
     for k = 1, #keys do
       if states[k] then
         local s = refund(states[k], params[k], w)
         save(keys[k], s, params[k])
         states[k] = s
       end
-      inspect(states[k], params[k], out)
+      inspect(states[k], params[k], reply)
     end
-    local reply = {1, 0, 0, -1, real, 0}
-    for i = 1, #out do reply[6 + i] = out[i] end
     return reply
   end
   local d = 0
@@ -109,16 +109,31 @@ local function decide(keys, params, op, w, max_delay, min_delay)
       end
     end
   end
-  for k = 1, #keys do inspect(states[k], params[k], out) end
   local reply = {allowed, d, retry, blocked, real, one}
-  for i = 1, #out do reply[6 + i] = out[i] end
+  for k = 1, #keys do inspect(states[k], params[k], reply) end
   return reply
 end
 
-local replies = {}
+local sets = {}
 local p = 4
+for i = 1, tonumber(ARGV[3]) do
+  local n = tonumber(ARGV[p])
+  p = p + 1
+  local rates = {}
+  for r = 1, n do
+    local rate = {}
+    for j = 1, PARAMS do rate[j] = tonumber(ARGV[p + j - 1]) end
+    p = p + PARAMS
+    rates[r] = rate
+  end
+  sets[i] = rates
+end
+
+local replies = {}
+local count = tonumber(ARGV[p])
+p = p + 1
 local next_key = 1
-for r = 1, tonumber(ARGV[3]) do
+for r = 1, count do
   local op = ARGV[p]
   if ARGV[p + 1] ~= '' then now = tonumber(ARGV[p + 1]) else now = real end
   local w = tonumber(ARGV[p + 2])
@@ -130,16 +145,8 @@ for r = 1, tonumber(ARGV[3]) do
   for k = 1, nkeys do
     keys[k] = KEYS[next_key]
     next_key = next_key + 1
-    local n = tonumber(ARGV[p])
+    params[k] = sets[tonumber(ARGV[p])]
     p = p + 1
-    local rates = {}
-    for i = 1, n do
-      local rate = {}
-      for j = 1, PARAMS do rate[j] = tonumber(ARGV[p + j - 1]) end
-      p = p + PARAMS
-      rates[i] = rate
-    end
-    params[k] = rates
   end
   replies[r] = decide(keys, params, op, w, max_delay, min_delay)
 end
