@@ -22,8 +22,6 @@ const SCALED_CEILING = 2 ** 51
 // Slot 0 of every space holds its single shared bucket; slot 1 is scratch for keys not yet stored.
 const SINGLE = 0
 const SCRATCH = 1
-// Options of every lookup: lru-cache's get otherwise allocates an options object per call.
-const GET: LRUCache.GetOptions<string, number, unknown> = {}
 
 /**
  * The counters of one policy namespace: a slab of states (`stride` numbers per
@@ -37,7 +35,7 @@ class Space {
   readonly horizon: number
   origin = Number.NaN
   singleLive = false
-  /** Store time (ms) after which the shared bucket has expired, as lru-cache expires keyed states. */
+  /** Store time (ms) after which the shared bucket has expired, as `expires` is for keyed states. */
   singleExpires = 0
   slab: Float64Array
   /**
@@ -356,7 +354,7 @@ export class MemoryStore implements SyncStore {
         slot = this.recentSlot
       } else {
         const prefix = space.prefix
-        slot = cache.get(prefix === '' ? key : prefix + key, GET)
+        slot = cache.get(prefix === '' ? key : prefix + key)
         this.recentKey = slot === undefined ? undefined : key
         this.recentSpace = space
         this.recentSlot = slot ?? 0
