@@ -436,8 +436,12 @@ export class MemoryStore implements SyncStore {
   }
 
   private space(policy: CompiledPolicy): Space {
-    // Most calls come from one limiter's one policy: skip the map lookup for it.
-    if (policy === this.lastPolicy) return this.lastSpace!
+    // Most calls come from one limiter's one policy: skip the map lookup for it (and keep this
+    // method small enough to be inlined into every caller).
+    return policy === this.lastPolicy ? this.lastSpace! : this.lookUpSpace(policy)
+  }
+
+  private lookUpSpace(policy: CompiledPolicy): Space {
     let space = this.spaces.get(policy.namespace)
     if (!space) {
       // The first namespace uses keys as they are (no string building on the hot path); the
