@@ -40,7 +40,7 @@ export interface Kernel {
    * Whether `ttl` always equals the largest `resetMs` that `inspect` writes for the same state
    * at the same time, so a store that has just inspected a state can skip computing its TTL.
    */
-  readonly ttlIsLongestReset: boolean
+  readonly ttlIsLongestReset?: boolean
   /** Re-expresses the state relative to an origin `delta` ms later. */
   rebase(s: Float64Array, o: number, rates: readonly CompiledRate[], delta: number): void
 }
