@@ -126,7 +126,8 @@ export function judge(results: Results): TargetLine[] {
     const trips = tg.map((r) => r.sentPerDecision)
     lines.push({
       area: 'Redis',
-      target: 'exactly 1 round trip per decision (Tollgate: at most 1; one turn of the event loop shares one)',
+      target:
+        'exactly 1 round trip per decision (Tollgate: at most 1; one turn of the event loop shares one)',
       measured: `${trips.map((t) => t.toFixed(3)).join(' / ')} commands sent per decision at ${tg.map((r) => r.inflight).join(' / ')} in flight`,
       pass: trips.every((t) => t <= 1.005),
     })
