@@ -35,6 +35,9 @@ const CLOSED_RETRY_MS = 1_000
 const DEADLINE_SLACK_MS = 10
 // The most requests one EVALSHA decides: bounds how long one script call holds Redis.
 const MAX_BATCH = 64
+// From this many requests in one turn, they go in two calls (see flush).
+const SPLIT_FROM = 16
+const SPLIT_PARTS = 2
 
 /** A reply of a script: {allowed, delay, retryAfter, blockedBy, redisMs, delayForOne, remaining, resetMs, ...}. */
 type Reply = readonly number[]
@@ -405,9 +408,13 @@ export class RedisStore implements Store {
     for (const [script, queue] of this.queues) {
       if (queue.length === 0) continue
       this.queues.set(script, [])
-      for (let i = 0; i < queue.length; i += MAX_BATCH) {
-        this.send(script, i === 0 && queue.length <= MAX_BATCH ? queue : queue.slice(i, i + MAX_BATCH))
-      }
+      const n = queue.length
+      // Two calls or more once there are enough requests: Redis runs one while this process reads
+      // the answer to the other and queues the next requests, instead of each waiting for the other.
+      const calls = Math.max(Math.ceil(n / MAX_BATCH), n >= SPLIT_FROM ? SPLIT_PARTS : 1)
+      const size = Math.ceil(n / calls)
+      if (calls === 1) this.send(script, queue)
+      else for (let i = 0; i < n; i += size) this.send(script, queue.slice(i, i + size))
     }
   }
 

@@ -69,7 +69,7 @@ describe('scripts', () => {
     await limiter.close()
   })
 
-  test('requests made in one turn of the event loop share one EVALSHA (at most 64 each), decided in order', async () => {
+  test('requests made in one turn of the event loop share EVALSHA calls (at most 64 each), decided in order', async () => {
     const store = redisStore({ timeout: SLOW, client, denyCache: false })
     const limiter = createLimiter({ limit: 150, window: '1h', store })
     const other = createLimiter({ limit: 3, window: '1h', algorithm: 'fixed-window', name: 'fw', store })
@@ -81,7 +81,7 @@ describe('scripts', () => {
     const others = Array.from({ length: 5 }, () => other.consume('crowd'))
     const decisions = await Promise.all(pending)
     const otherDecisions = await Promise.all(others)
-    // 200 requests: batches of 64, 64, 64 and 8; the other script's 5 requests: one batch.
+    // 200 requests: 4 calls of 50 (at most 64 each); the other script's 5 requests: one call.
     expect(await calls('evalsha')).toBe(5)
     // Order within and across batches is the order of the calls: remaining counts down, then the limit holds.
     expect(decisions.map((d) => d.remaining)).toEqual([
