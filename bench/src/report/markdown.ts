@@ -90,7 +90,7 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
       `- **Added CPU without sockets**: one process per framework with every variant; ${config.inject.warmup} warm-up requests each, then ${config.inject.rounds} rounds of one batch of ${config.inject.requests} sequential injected requests per variant (order rotated); CPU (\`process.cpuUsage\`) per request, median over rounds.`,
       `- **HTTP**: one server process per case, autocannon in the orchestrator process (\`-c ${h.connections}\`, ${h.seconds} s one key, ${h.manySeconds} s 100,000 keys, after ${h.warmupSeconds} s of warm-up), ${h.rounds} rounds; in each round and key set every framework runs bare, then each limiter (order rotated per round). Ratio = req/s ÷ the bare server's req/s in the same round. CPU = \`process.cpuUsage()\` delta of the server ÷ requests; Redis CPU = \`INFO cpu\` delta ÷ requests. Each limiter runs with its defaults (headers included), limit 10⁹ per hour. One key: every request comes from 127.0.0.1 and each library keys by client IP. 100,000 keys: the key is the \`x-key\` header, cycling through 100,000 values; a fresh server sees each value for the first time until the cycle wraps (at a few thousand req/s, never within one measurement), so this variant measures the new-key path (insert, and eviction where a store is bounded). Redis is flushed after every Redis case.`,
       `- **Redis**: a Node process with N decisions in flight (${r.inflight.join(', ')}) for ${r.measureMs / 1000} s after ${r.warmupMs / 1000} s of warm-up, one ioredis connection, 100,000 keys cycled. Round trips = commands the client sent (ioredis \`sendCommand\` count); Redis-side commands from \`INFO commandstats\` (they include the calls inside scripts). Ceiling: \`redis-benchmark -c N -n ${r.ceilingRequests} EVALSHA <sha of "return 1"> 0\`, with \`-P 16\`/\`-P 64\` for pipelining.`,
-      `- **Memory**: (heap used + external) after tracking ${n0(m.keys)} keys \`user:0…\` minus before, both after two full GCs, ÷ keys (\`--expose-gc\`). Flood: ${n0(m.floodKeys)} distinct keys through a limiter on \`memoryStore({ max: ${n0(m.floodMax)} })\`, RSS sampled 20 times without forcing GC. Server: an Express server gets ${n0(m.serverKeys)} requests with distinct keys (autocannon -c 50), then RSS after GC, compared with the bare server that got the same requests.`,
+      `- **Memory**: (heap used + external) after tracking ${n0(m.keys)} keys \`user:0…\` minus before, both after two full GCs, ÷ keys (\`--expose-gc\`). Flood: ${n0(m.floodKeys)} distinct keys through a limiter on \`memoryStore({ max: ${n0(m.floodMax)} })\`, RSS sampled 20 times, as it runs and right after a full GC; flat means the after-GC peak of the second half is within 10 % of the first half's and the heap after GC grows by at most 5 MB. Server: an Express server gets ${n0(m.serverKeys)} requests with distinct keys (autocannon -c 50), then RSS after GC, compared with the bare server that got the same requests.`,
       `- **Under attack**: one key with limit 10 per minute, ${a.inflight} decisions in flight for ${a.measureMs / 1000} s through Redis, after ${a.warmupMs / 1000} s of warm-up; Tollgate's \`redisStore\` with its deny cache (default) and with \`denyCache: false\`; rate-limiter-flexible with and without \`inMemoryBlockOnConsumed\`.`,
       '',
     ].join('\n'),
@@ -283,11 +283,17 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
       out.push(
         `### Key flood: ${n0(fl.keys)} distinct keys, \`max: ${n0(fl.max)}\``,
         '',
-        `${n0(fl.decisionsPerSec)} decisions/s (every one a new key, evicting the oldest). Heap after full GC: ${f1(fl.heapAfterGcMB[0])} MB at 1/10 of the flood, ${f1(fl.heapAfterGcMB[1])} MB at the end. RSS samples (no forced GC; the sawtooth is garbage collection):`,
+        `${n0(fl.decisionsPerSec)} decisions/s (every one a new key, evicting the oldest). Heap after full GC: ${f1(fl.heapAfterGcMB[0])} MB at 1/10 of the flood, ${f1(fl.heapAfterGcMB[1])} MB at the end. Samples: RSS and heap as the flood runs (the sawtooth is garbage collection), then RSS right after a full GC (what the process keeps):`,
         '',
         table(
-          ['Keys so far', 'RSS MB', 'heap MB', 'tracked'],
-          fl.samples.map((s) => [n0(s.keys), f1(s.rssMB), f1(s.heapMB), n0(s.tracked)]),
+          ['Keys so far', 'RSS MB', 'heap MB', 'RSS after GC MB', 'tracked'],
+          fl.samples.map((s) => [
+            n0(s.keys),
+            f1(s.rssMB),
+            f1(s.heapMB),
+            s.rssAfterGcMB === undefined ? '' : f1(s.rssAfterGcMB),
+            n0(s.tracked),
+          ]),
         ),
         '',
       )

@@ -190,14 +190,14 @@ export function judge(results: Results): TargetLine[] {
   const flood = memory?.flood
   if (flood) {
     const firstHalfPeak = Math.max(
-      ...flood.samples.slice(0, Math.ceil(flood.samples.length / 2)).map((s) => s.rssMB),
+      ...flood.samples.slice(0, Math.ceil(flood.samples.length / 2)).map((s) => s.rssAfterGcMB ?? s.rssMB),
     )
     const [early, late] = flood.heapAfterGcMB
     const flat = flood.rssGrowthMB <= 0.1 * firstHalfPeak && late - early <= 5
     lines.push({
       area: 'Memory',
       target: `flat RSS under a flood of ${flood.keys.toLocaleString('en-US')} distinct keys (max ${flood.max.toLocaleString('en-US')})`,
-      measured: `peak RSS 2nd half − 1st half: ${flood.rssGrowthMB.toFixed(1)} MB; heap after GC ${early.toFixed(1)} → ${late.toFixed(1)} MB`,
+      measured: `RSS after GC, peak of 2nd half − peak of 1st half: ${flood.rssGrowthMB.toFixed(1)} MB; heap after GC ${early.toFixed(1)} → ${late.toFixed(1)} MB`,
       pass: flat,
     })
   } else {
