@@ -10,6 +10,8 @@ const COLORS: Record<string, string> = {
   'koa-ratelimit': '#9ca3af',
 }
 
+const TITLE = 'HTTP req/s relative to the bare server (1.00 = no overhead), one key, autocannon -c 50'
+
 /**
  * A horizontal bar chart of req/s as a ratio to the bare server (one key),
  * one group per framework and store, the min–max over rounds as a whisker,
@@ -37,7 +39,8 @@ export function ratioChart(rows: readonly HttpRow[], targets: (row: HttpRow) => 
     for (const row of list) {
       const color = COLORS[row.variant] ?? '#9ca3af'
       const [lo, hi] = row.ratioRange
-      const label = row.variant === 'tollgate' ? 'Tollgate' : row.variant
+      const label =
+        row.variant === 'tollgate' ? 'Tollgate' : row.variant === 'headers' ? 'only the headers' : row.variant
       parts.push(`<text x="${left - 8}" y="${y + 13}" text-anchor="end">${esc(label)}</text>`)
       parts.push(
         `<rect x="${left}" y="${y}" width="${(x(row.ratio) - left).toFixed(1)}" height="${barH}" fill="${color}"/>`,
@@ -65,9 +68,10 @@ export function ratioChart(rows: readonly HttpRow[], targets: (row: HttpRow) => 
     )
   }
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12" role="img">`,
+    `<title>${TITLE}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="10" y="22" font-size="15" font-weight="bold">HTTP req/s relative to the bare server (1.00 = no overhead), one key, autocannon -c 50</text>`,
+    `<text x="10" y="22" font-size="15" font-weight="bold">${TITLE}</text>`,
     `<text x="10" y="38" fill="#555">bar: median of the rounds · whisker: min–max · red tick: Tollgate's target</text>`,
     ...axis,
     ...parts,
