@@ -100,6 +100,8 @@ export class RedisStore implements Store {
   /** Requests waiting for the next batch, per script. */
   private readonly queues = new Map<Script, Pending[]>()
   private flushing = false
+  /** Calls sent and not yet answered (or given up). */
+  private inFlight = 0
 
   constructor(options: RedisStoreOptions) {
     const where = 'redisStore'
@@ -363,8 +365,9 @@ export class RedisStore implements Store {
   }
 
   /**
-   * Queues one request for its script's next batch; every request made in the same turn of the
-   * event loop goes to Redis in one EVALSHA (on a Cluster, each alone: a script may touch one slot).
+   * Queues one request for its script's next batch; the requests made in the same turn of the
+   * event loop go to Redis together (see flush), except that a request made while no call is in
+   * flight goes at once.
    * Resolves with the request's reply, or `Unavailable` when Redis cannot answer in time.
    */
   private run(
@@ -388,7 +391,9 @@ export class RedisStore implements Store {
     const sets = targets.map((target) => this.paramsOf(target.policy, script))
     return new Promise((resolve) => {
       const request: Pending = { keys, args, sets, resolve }
-      if (this.cluster) {
+      // Nothing in flight (a quiet server): send at once, there is no batch to wait for. On a Cluster
+      // every request goes alone (a script may touch one slot).
+      if (this.cluster || (this.inFlight === 0 && !this.flushing)) {
         this.send(script, [request])
         return
       }
@@ -447,6 +452,7 @@ export class RedisStore implements Store {
       ...requests,
     ]
     const deadlineAt = keys.length
+    this.inFlight++
     void this.attempt(async (waiting) => {
       const sent = performance.now()
       if (!Number.isNaN(this.offset))
@@ -463,6 +469,7 @@ export class RedisStore implements Store {
       this.offset = (replies[0] as Reply)[4]! - sent
       return replies as readonly Reply[]
     }, batch.length).then((replies) => {
+      this.inFlight--
       for (let i = 0; i < batch.length; i++) {
         batch[i]!.resolve(replies instanceof Unavailable ? replies : replies[i]!)
       }
