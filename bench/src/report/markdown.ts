@@ -136,7 +136,12 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
           ])
         }
         for (const row of results.http.rows.filter((x) => x.framework === framework && x.keys === keys)) {
-          const name = row.variant === 'tollgate' ? '**Tollgate**' : row.variant
+          const name =
+            row.variant === 'tollgate'
+              ? '**Tollgate**'
+              : row.variant === 'headers'
+                ? '_only the two headers_'
+                : row.variant
           rows.push([
             framework,
             name,

@@ -45,14 +45,24 @@ export function judge(results: Results): TargetLine[] {
       const peers = http!.rows
         .filter(
           (r) =>
-            r.framework === framework && r.store === store && r.keys === 'one' && r.variant !== 'tollgate',
+            r.framework === framework &&
+            r.store === store &&
+            r.keys === 'one' &&
+            r.variant !== 'tollgate' &&
+            r.variant !== 'headers',
         )
         .map((r) => `${r.variant} ${f2(r.ratio)}`)
         .join(', ')
+      const floor = http!.rows.find(
+        (r) => r.framework === framework && r.keys === 'one' && r.variant === 'headers',
+      )
+      const floorText = floor
+        ? `; a middleware that only sets the two headers: ${f2(floor.ratio)} (${f2(floor.ratioRange[0])}–${f2(floor.ratioRange[1])})`
+        : ''
       lines.push({
         area,
         target: text,
-        measured: `${f2(row.ratio)} (${f2(row.ratioRange[0])}–${f2(row.ratioRange[1])}); peers: ${peers}`,
+        measured: `${f2(row.ratio)} (${f2(row.ratioRange[0])}–${f2(row.ratioRange[1])}); peers: ${peers}${floorText}`,
         pass: row.ratio >= target,
       })
     }

@@ -78,6 +78,8 @@ function cases(ctx: Context, notes: string[]): Case[] {
   const list: Case[] = []
   for (const framework of FRAMEWORKS) {
     list.push({ framework, variant: 'bare', store: 'memory' })
+    // The floor of any limiter that sends standard headers: a middleware that only sets them.
+    list.push({ framework, variant: 'headers', store: 'memory' })
     for (const store of ['memory', 'redis'] as const) {
       if (store === 'redis' && !ctx.redis) continue
       const needs =
@@ -152,7 +154,7 @@ function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 'bare'>
         cpuPerRequest: median(bareRuns.map((r) => r.cpuPerRequest)),
       })
       for (const store of ['memory', 'redis'] as const) {
-        for (const variant of ['tollgate', ...PEERS[framework]] as const) {
+        for (const variant of ['tollgate', 'headers', ...PEERS[framework]] as const) {
           const mine = runs.filter(
             (r) => r.framework === framework && r.keys === keys && r.variant === variant && r.store === store,
           )
