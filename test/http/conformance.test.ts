@@ -245,6 +245,40 @@ describe.each(frameworks)('$name', (framework) => {
     expect((await request(url).get('/').set('x-user', 'ann')).status).toBe(200)
   })
 
+  test("a key of '' or null is keyless (the fallback bucket); a numeric key is its decimal string", async () => {
+    const ids: Record<string, unknown> = { empty: '', none: null, seven: 7, big: 12345678901234567890n }
+    const url = await start({
+      limit: 1,
+      window: '1m',
+      clock: createManualClock(),
+      key: (r: unknown) => ids[header('x-user')(r) ?? ''],
+      fallback: { limit: 3, window: '1m' },
+    })
+    const decision = async (user: string) =>
+      JSON.parse((await request(url).get('/decision').set('x-user', user)).text) as Decision
+    expect(await decision('empty')).toMatchObject({ reason: 'fallback', limit: 3, remaining: 2 })
+    // JSON drops the undefined key.
+    expect(await decision('empty')).not.toHaveProperty('key')
+    expect(await decision('none')).toMatchObject({ reason: 'fallback', limit: 3, remaining: 0 })
+    expect(await decision('seven')).toMatchObject({ key: '7', reason: 'ok', remaining: 0 })
+    expect(await decision('big')).toMatchObject({ key: '12345678901234567890', reason: 'ok' })
+    expect((await request(url).get('/').set('x-user', 'seven')).status).toBe(429)
+  })
+
+  test('limiters with the same name share counters, with no store given (route groups)', async () => {
+    const clock = createManualClock()
+    const group = { name: 'reports', limit: 2, window: '1m', clock }
+    const first = await start(group)
+    const second = await start({ ...group })
+    const unnamed = await start({ limit: 2, window: '1m', clock })
+    expect((await request(first).get('/')).status).toBe(200)
+    expect((await request(second).get('/')).status).toBe(200)
+    const third = await request(first).get('/')
+    expect(third.status).toBe(429)
+    expect(parseMembers(third.headers.ratelimit)[0]!.name).toBe('reports')
+    expect((await request(unnamed).get('/')).status).toBe(200)
+  })
+
   test('skip: skipped requests are neither counted nor given headers', async () => {
     const url = await start({
       limit: 1,
@@ -451,7 +485,9 @@ describe.each(frameworks)('$name', (framework) => {
           return 1
         },
       },
-      'an invalid key': { key: (r: unknown) => (header('x-user')(r) === 'bad' ? 42 : header('x-user')(r)) },
+      'an invalid key': {
+        key: (r: unknown) => (header('x-user')(r) === 'bad' ? { id: 42 } : header('x-user')(r)),
+      },
     }
     for (const [what, callbacks] of Object.entries(failing)) {
       test(`${what}: 'closed' (default) answers 500, other keys unaffected, logged once`, async () => {
@@ -591,6 +627,14 @@ describe.each(frameworks)('$name', (framework) => {
     expect(res.body).toEqual({ error: 'slow down' })
     expect(limited).toHaveLength(1)
     expect(limited[0]).toMatchObject({ allowed: false, reason: 'limited', key: '127.0.0.1' })
+  })
+
+  test('the default JSON body names the configured status', async () => {
+    const url = await start({ limit: 1, window: '1m', clock: createManualClock(), statusCode: 503 })
+    await request(url).get('/')
+    const res = await request(url).get('/').set('Accept', 'application/json')
+    expect(res.status).toBe(503)
+    expect(res.body).toMatchObject({ error: 'Service Unavailable', reason: 'limited', retryAfter: 60 })
   })
 
   test('message as an async function of the request and the decision', async () => {

@@ -34,7 +34,13 @@ export type {
   HttpPolicyFields,
   HttpRateLimitOptions,
 } from './http/options.js'
-export { HTTP_OPTIONS, hasPolicy, mergeHttpOptions, parseHttpOptions } from './http/options.js'
+export {
+  HTTP_OPTIONS,
+  hasLimiterOptions,
+  hasPolicy,
+  mergeHttpOptions,
+  parseHttpOptions,
+} from './http/options.js'
 export type { HttpBody, HttpMessage } from './http/respond.js'
 export { failureBody, limitedBody, limitedMessage, messageBody, prefersJson } from './http/respond.js'
 export type { Limiter, RateInfo, Result, WrapOptions } from './limiter.js'

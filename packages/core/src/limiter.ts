@@ -11,6 +11,7 @@ import {
 } from './errors.js'
 import { MemoryStore } from './memory-store.js'
 import { ALGORITHMS, type CompiledPolicy, type CompiledRate, checkName, compilePolicy } from './policy.js'
+import { type Reservation, type Reservations, reservationsOf } from './reservations.js'
 import type { Store, StoreOutcome, StoreTarget, SyncStore } from './store.js'
 import type {
   AcquireOptions,
@@ -20,6 +21,7 @@ import type {
   DecisionReason,
   LimiterOptions,
   Logger,
+  MaybePromise,
   PolicyOptions,
   RateStatus,
 } from './types.js'
@@ -70,9 +72,18 @@ export interface Limiter<Sync extends boolean = boolean> {
   /**
    * Shapes a request without waiting: reserves the earliest slot within `maxDelay` and
    * answers with `delayMs` until it; rejects (charging nothing) when the slot is later.
-   * The caller waits `delayMs`, or calls `refund` to give the slot back.
+   * The caller waits `delayMs`, or calls `cancel(decision)` to give the slot back.
    */
   reserve(key: string | undefined, options?: Omit<AcquireOptions, 'signal'>): Result<Sync, Decision>
+  /**
+   * Gives back a reservation of `reserve` that will not be used (the caller stopped waiting).
+   * Its units return once no later reservation of the same key on this store in this process
+   * still waits: refunding a reservation in the middle of a key's schedule would hand the next
+   * newcomer the slot of a later waiter (two requests at once). Until then the slot goes
+   * unused, which never admits more than the policy. A reservation whose slot has come, or that
+   * was not delayed, is in use and is not given back (use `refund` for units already spent).
+   */
+  cancel(decision: Decision): Result<Sync, void>
   /**
    * Shapes a request and waits: resolves with the decision when the reserved slot arrives.
    * Rejects at once with `ERR_TOLLGATE_LIMITED` (error.decision) when the slot is later than
@@ -92,7 +103,10 @@ export interface Limiter<Sync extends boolean = boolean> {
     fn: (...args: A) => R,
     options?: WrapOptions<A>,
   ): (...args: A) => Promise<Awaited<R>>
-  /** Rejects pending `acquire` waits and closes the store if the limiter created it. */
+  /**
+   * Rejects pending `acquire` waits (giving their reservations back) and closes the store if the
+   * limiter created it; a shared store (one passed in, or the one named limiters share) stays open.
+   */
   close(): Promise<void>
 }
 
@@ -218,6 +232,29 @@ function fastDecision(
   }
 }
 
+/**
+ * The memory store of limiters that have a `name` but no `store`, one per clock: limiters with
+ * the same name share counters (route groups) without passing a store around. Limiters on
+ * different clocks (a test's manual clock) keep apart, as their times are not comparable.
+ */
+const namedStores = new WeakMap<Clock, MemoryStore>()
+
+function namedStore(clock: Clock): MemoryStore {
+  let store = namedStores.get(clock)
+  if (store === undefined) {
+    store = new MemoryStore()
+    namedStores.set(clock, store)
+  }
+  return store
+}
+
+/** What the limiter remembers of a reservation that still waits, to give it back. */
+interface Waiting {
+  readonly key: string | undefined
+  readonly own: Reservation
+  readonly global: Reservation | undefined
+}
+
 class RateLimiter implements Limiter<boolean> {
   readonly name: string
   readonly algorithm: Algorithm
@@ -232,6 +269,9 @@ class RateLimiter implements Limiter<boolean> {
   private readonly globalTarget: StoreTarget | undefined
   private readonly fallbackTargets: readonly StoreTarget[]
   private readonly waits = new Set<() => void>()
+  /** The reservations of this limiter still waiting for their slot, by decision. */
+  private readonly waiting = new WeakMap<Decision, Waiting>()
+  private readonly reservations: Reservations
   /** The memory store's allocation-free path, when there is no global ceiling to charge too. */
   private readonly fast: MemoryStore | undefined
   private readonly keyedRates: readonly CompiledRate[]
@@ -251,7 +291,7 @@ class RateLimiter implements Limiter<boolean> {
       invalidOption(where, 'clock', 'an object with now(), setTimeout() and clearTimeout()', clock)
     }
     const logger = options.logger ?? console
-    const store = options.store ?? new MemoryStore()
+    const store = options.store ?? (name === undefined ? new MemoryStore() : namedStore(clock))
     if (typeof store?.consume !== 'function')
       invalidOption(where, 'store', 'a store such as memoryStore()', store)
 
@@ -263,6 +303,8 @@ class RateLimiter implements Limiter<boolean> {
           this.subPolicy('fallback', options.fallback),
           algorithm,
           `${base}|fallback`,
+          false,
+          name ?? 'default',
         )
       : { ...this.policy, namespace: `${base}|fallback` }
     this.global = options.global
@@ -289,7 +331,8 @@ class RateLimiter implements Limiter<boolean> {
     }))
     this.clock = clock
     this.store = store
-    this.ownsStore = options.store === undefined
+    this.ownsStore = options.store === undefined && name === undefined
+    this.reservations = reservationsOf(store)
     this.synchronous = store.synchronous
     this.fast = store instanceof MemoryStore && !this.global ? store : undefined
     const globalRates = this.global?.rates ?? []
@@ -317,7 +360,29 @@ class RateLimiter implements Limiter<boolean> {
 
   reserve(key: string | undefined, options?: Omit<AcquireOptions, 'signal'>) {
     this.assertShaping()
-    return this.decide(key, options?.weight, parseMaxDelay(options?.maxDelay), true)
+    const now = this.now()
+    const decision = this.decide(key, options?.weight, parseMaxDelay(options?.maxDelay), true)
+    if (isPromise(decision)) return decision.then((d) => this.remember(d, now))
+    return this.remember(decision, now)
+  }
+
+  cancel(decision: Decision) {
+    this.assertOpen()
+    const waiting = this.waiting.get(decision)
+    if (waiting === undefined) return this.synchronous ? undefined : Promise.resolve()
+    this.waiting.delete(decision)
+    const now = this.now()
+    const own = waiting.key === undefined ? this.fallback : this.policy
+    const ownUnits = this.reservations.cancel(counterOf(own, waiting.key), waiting.own, now)
+    const globalUnits =
+      waiting.global && this.global
+        ? this.reservations.cancel(counterOf(this.global), waiting.global, now)
+        : 0
+    const refunds: MaybePromise<void>[] = []
+    if (ownUnits > 0) refunds.push(this.store.refund([{ policy: own, key: waiting.key }], ownUnits, now))
+    if (globalUnits > 0) refunds.push(this.store.refund([this.globalTarget!], globalUnits, now))
+    if (this.synchronous) return undefined
+    return Promise.all(refunds).then(() => undefined)
   }
 
   async acquire(key: string | undefined, options: AcquireOptions = {}): Promise<Decision> {
@@ -326,6 +391,11 @@ class RateLimiter implements Limiter<boolean> {
     const decision = await this.reserve(key, options)
     if (!decision.allowed) throw new RateLimitError(decision)
     if (decision.delayMs <= 0) return decision
+    // The signal may have been aborted while the reservation was being made.
+    if (signal?.aborted) {
+      await this.giveBackQuietly(decision)
+      throw signal.reason
+    }
     await new Promise<void>((resolve, reject) => {
       const finish = (error?: unknown) => {
         this.clock.clearTimeout(timer)
@@ -336,11 +406,7 @@ class RateLimiter implements Limiter<boolean> {
       }
       const giveBack = (error: unknown) => {
         finish(error)
-        try {
-          // The slot is released; a refund failure must not mask why the wait ended.
-          const refunded = this.refund(key, decision.weight)
-          if (isPromise(refunded)) refunded.catch(() => {})
-        } catch {}
+        void this.giveBackQuietly(decision)
       }
       const onAbort = () => giveBack(signal?.reason)
       const cancel = () =>
@@ -384,9 +450,35 @@ class RateLimiter implements Limiter<boolean> {
 
   async close(): Promise<void> {
     if (this.closed) return
-    this.closed = true
+    // Waits give their reservations back while the limiter is still open.
     for (const cancel of [...this.waits]) cancel()
+    this.closed = true
+    for (const policy of [this.policy, this.fallback, this.global]) {
+      if (policy) this.store.unregister?.(policy, this)
+    }
     if (this.ownsStore) await this.store.close()
+  }
+
+  /** Records a delayed reservation, so that `cancel` can give it back. */
+  private remember(decision: Decision, now: number): Decision {
+    if (!decision.allowed || decision.delayMs <= 0) return decision
+    const at = now + decision.delayMs
+    const own = decision.key === undefined ? this.fallback : this.policy
+    this.waiting.set(decision, {
+      key: decision.key,
+      own: this.reservations.add(counterOf(own, decision.key), at, decision.weight, now),
+      global: this.global
+        ? this.reservations.add(counterOf(this.global), at, decision.weight, now)
+        : undefined,
+    })
+    return decision
+  }
+
+  /** `cancel`, for waits that end: a failure to give back must not mask why the wait ended. */
+  private async giveBackQuietly(decision: Decision): Promise<void> {
+    try {
+      await this.cancel(decision)
+    } catch {}
   }
 
   private subPolicy(option: string, value: unknown): PolicyOptions {
@@ -495,9 +587,9 @@ class RateLimiter implements Limiter<boolean> {
     let reason: DecisionReason
     if (heavy) reason = 'too-heavy'
     else if (outcome.fallback) reason = outcome.fallback
+    else if (!allowed && withGlobal && outcome.blockedBy === 1) reason = 'global-limited'
     else if (key === undefined) reason = 'fallback'
-    else if (allowed) reason = 'ok'
-    else reason = withGlobal && outcome.blockedBy === 1 ? 'global-limited' : 'limited'
+    else reason = allowed ? 'ok' : 'limited'
     const top = rates[tightest]!
     return {
       allowed,
@@ -512,6 +604,11 @@ class RateLimiter implements Limiter<boolean> {
       reason,
     }
   }
+}
+
+/** The name of a counter (a policy's namespace and a key) among the reservations of a store. */
+function counterOf(policy: CompiledPolicy, key?: string): string {
+  return key === undefined ? `${policy.namespace}\u0000` : `${policy.namespace}\u0000\u0000${key}`
 }
 
 /**

@@ -147,6 +147,12 @@ export class MemoryStore implements SyncStore {
 
   register(policy: CompiledPolicy, owner: object): number {
     let entry = this.owners.get(policy.namespace)
+    if (entry && entry.owners.size === 0 && entry.fingerprint !== policy.fingerprint) {
+      // Everyone who used the namespace has gone; its old counters, kept by other rules, mean
+      // nothing to the new ones. Their entries stay in the cache until the LRU drops them.
+      this.retire(policy.namespace)
+      entry = undefined
+    }
     if (!entry) {
       entry = { fingerprint: policy.fingerprint, owners: new Set() }
       this.owners.set(policy.namespace, entry)
@@ -158,6 +164,19 @@ export class MemoryStore implements SyncStore {
     }
     entry.owners.add(owner)
     return entry.owners.size
+  }
+
+  unregister(policy: CompiledPolicy, owner: object): void {
+    this.owners.get(policy.namespace)?.owners.delete(owner)
+  }
+
+  /** Detaches a namespace's space: its lookups start afresh under a new prefix. */
+  private retire(namespace: string): void {
+    this.spaces.delete(namespace)
+    this.lastPolicy = undefined
+    this.lastSpace = undefined
+    this.recentKey = undefined
+    this.recentSpace = undefined
   }
 
   /**

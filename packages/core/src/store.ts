@@ -58,6 +58,8 @@ export interface Store {
    * policies sharing one namespace. Returns how many limiters now share the namespace.
    */
   register?(policy: CompiledPolicy, owner: object): number
+  /** Undoes `register` when a limiter closes: a namespace nobody uses may get other rules. */
+  unregister?(policy: CompiledPolicy, owner: object): void
   /** Releases resources; the store answers no further calls. */
   close(): MaybePromise<void>
 }

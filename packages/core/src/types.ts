@@ -55,12 +55,15 @@ export type LimiterOptions = PolicyOptions & {
   readonly algorithm?: Algorithm
   /**
    * Where state lives. Limiters that share a store and a `name` share counters.
-   * @default a new `memoryStore()` of its own
+   * @default with a `name`: one memory store shared by the named limiters of this process that
+   *   run on the same clock (so the same name means the same counters); without: a new
+   *   `memoryStore()` of its own
    */
   readonly store?: Store
   /**
    * The policy's name: the draft-8 header name of a single rate, and the namespace
-   * of its counters in the store (two limiters with the same name share counters).
+   * of its counters in the store: two limiters with the same name (and store, or no store and
+   * the same clock) share counters, and must then have the same rates and algorithm.
    * @default 'default' (counters namespaced by the policy's own rates)
    */
   readonly name?: string

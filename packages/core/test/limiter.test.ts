@@ -65,6 +65,51 @@ describe('keys, fallback bucket and global ceiling', () => {
     expect(limiter.consume('someone').allowed).toBe(true)
   })
 
+  test("the fallback bucket's own rates carry the limiter's name (one header member per policy name)", () => {
+    const limiter = createLimiter({
+      name: 'per-user',
+      limit: 100,
+      window: '1m',
+      fallback: { limit: 20, window: '1m' },
+      clock: createManualClock(EPOCH),
+    })
+    expect(limiter.consume(undefined).rates.map((r) => r.name)).toEqual(['per-user'])
+    expect(limiter.consume('u').rates.map((r) => r.name)).toEqual(['per-user'])
+  })
+
+  test('limiters with the same name share counters without a store of their own (route groups)', async () => {
+    const clock = createManualClock(EPOCH)
+    const a = createLimiter({ name: 'reports', limit: 2, window: '1m', clock })
+    const b = createLimiter({ name: 'reports', limit: 2, window: '1m', clock })
+    const other = createLimiter({ name: 'exports', limit: 2, window: '1m', clock })
+    const unnamed = createLimiter({ limit: 2, window: '1m', clock })
+    expect([a.consume('u'), b.consume('u'), a.consume('u')].map((d) => d.allowed)).toEqual([
+      true,
+      true,
+      false,
+    ])
+    expect(other.consume('u').remaining).toBe(1)
+    expect(unnamed.consume('u').remaining).toBe(1)
+    // Another clock is another timeline: its limiters keep apart.
+    const elsewhere = createLimiter({
+      name: 'reports',
+      limit: 2,
+      window: '1m',
+      clock: createManualClock(EPOCH),
+    })
+    expect(elsewhere.consume('u').remaining).toBe(1)
+    // Sharing counters means sharing rules.
+    expect(() => createLimiter({ name: 'reports', limit: 5, window: '1m', clock })).toThrow(
+      expect.objectContaining({ code: 'ERR_TOLLGATE_POLICY_CONFLICT' }),
+    )
+    // Once every limiter of a name has closed, the name may take other rules, with fresh counters.
+    await a.close()
+    await b.close()
+    const renewed = createLimiter({ name: 'reports', limit: 5, window: '1m', clock })
+    expect(renewed.consume('u').remaining).toBe(4)
+    expect(other.consume('u').remaining).toBe(0)
+  })
+
   test('the global ceiling charges every request, atomically with the key', () => {
     const limiter = createLimiter({
       limit: 3,
@@ -152,7 +197,23 @@ describe('shaping', () => {
     ])
   })
 
-  test('an aborted acquire gives its slot back', async () => {
+  test('an aborted acquire at the end of the schedule gives its slot back', async () => {
+    const clock = createManualClock(EPOCH)
+    const limiter = createLimiter({ limit: 10, window: '1s', burst: 1, clock })
+    await limiter.acquire('out') // slot at 0
+    const second = limiter.acquire('out') // slot at 100
+    const controller = new AbortController()
+    const third = limiter.acquire('out', { signal: controller.signal }) // slot at 200
+    await Promise.resolve()
+    controller.abort(new Error('client went away'))
+    await expect(third).rejects.toThrow('client went away')
+    // the returned slot lets the next newcomer in at 200, not 300
+    expect(limiter.reserve('out').delayMs).toBe(200)
+    clock.advance(100)
+    await second
+  })
+
+  test('an aborted acquire in the middle of the schedule never hands its slot to a newcomer twice', async () => {
     const clock = createManualClock(EPOCH)
     const limiter = createLimiter({ limit: 10, window: '1s', burst: 1, clock })
     await limiter.acquire('out') // slot at 0
@@ -162,11 +223,56 @@ describe('shaping', () => {
     await Promise.resolve()
     controller.abort(new Error('client went away'))
     await expect(second).rejects.toThrow('client went away')
-    // the returned slot lets the next newcomer in at 200, not 300
+    // Refunding the slot at 100 would give the newcomer 200, the third waiter's slot: two at once.
+    // It goes unused instead.
     const fourth = limiter.reserve('out')
-    expect(fourth.delayMs).toBe(200)
+    expect(fourth.delayMs).toBe(300)
+    // Cancelling the tail returns its own slot; the one at 100 stays unused while the third waits.
+    limiter.cancel(fourth)
+    const fifth = limiter.reserve('out')
+    expect(fifth.delayMs).toBe(300)
     clock.advance(200)
     await third
+  })
+
+  test('cancelling the tail also returns the cancelled slots just before it', async () => {
+    const clock = createManualClock(EPOCH)
+    const limiter = createLimiter({ limit: 10, window: '1s', burst: 1, clock })
+    const slots = [0, 1, 2, 3].map(() => limiter.reserve('out'))
+    expect(slots.map((d) => d.delayMs)).toEqual([0, 100, 200, 300])
+    limiter.cancel(slots[2]!) // in the middle: unused for now
+    expect(limiter.peek('out').retryAfterMs).toBe(400)
+    limiter.cancel(slots[3]!) // the tail: returns 300 and 200
+    expect(limiter.reserve('out').delayMs).toBe(200)
+    // Not delayed, or already cancelled: nothing to give back.
+    limiter.cancel(slots[0]!)
+    limiter.cancel(slots[3]!)
+    expect(limiter.reserve('out').delayMs).toBe(300)
+  })
+
+  test('an acquire aborted in the same tick as it was called still gives its slot back', async () => {
+    const clock = createManualClock(EPOCH)
+    const limiter = createLimiter({ limit: 10, window: '1s', burst: 1, clock })
+    limiter.reserve('out') // slot at 0
+    const controller = new AbortController()
+    const waiting = limiter.acquire('out', { signal: controller.signal }) // slot at 100
+    controller.abort(new Error('gone at once'))
+    await expect(waiting).rejects.toThrow('gone at once')
+    expect(limiter.reserve('out').delayMs).toBe(100)
+    expect(clock.pending()).toBe(0)
+  })
+
+  test('close() gives pending reservations back to a store it shares', async () => {
+    const clock = createManualClock(EPOCH)
+    const store = memoryStore()
+    const limiter = createLimiter({ limit: 10, window: '1s', burst: 1, clock, store, name: 'out' })
+    const other = createLimiter({ limit: 10, window: '1s', burst: 1, clock, store, name: 'out' })
+    limiter.reserve('out')
+    const waiting = limiter.acquire('out')
+    await Promise.resolve()
+    await limiter.close()
+    await expect(waiting).rejects.toMatchObject({ code: 'ERR_TOLLGATE_CLOSED' })
+    expect(other.reserve('out').delayMs).toBe(100)
   })
 
   test('a slot beyond maxDelay rejects at once and charges nothing', async () => {

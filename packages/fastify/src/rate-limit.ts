@@ -2,8 +2,10 @@ import {
   collectDecisions,
   type HttpBinding,
   HttpEngine,
+  hasLimiterOptions,
   hasPolicy,
   invalidOption,
+  type Limiter,
   mergeHttpOptions,
   parseHttpOptions,
 } from '@tollgate/core'
@@ -53,11 +55,11 @@ const binding: HttpBinding<FastifyRequest, FastifyReply> = {
     (handler as RateLimitHandler)(request, reply, decision),
 }
 
-function createHook(options: RouteRateLimitOptions): RateLimitHook {
+function createHook(options: RouteRateLimitOptions, limiter?: Limiter): RateLimitHook {
   const { hook = 'onRequest', ...rest } = options as RouteRateLimitOptions & Record<string, unknown>
   if (!HOOKS.includes(hook))
     invalidOption(WHERE, 'hook', `one of ${HOOKS.map((h) => `'${h}'`).join(', ')}`, hook)
-  const engine = new HttpEngine(WHERE, parseHttpOptions(WHERE, rest, ['hook']), binding)
+  const engine = new HttpEngine(WHERE, parseHttpOptions(WHERE, rest, ['hook'], limiter), binding)
   // A callback hook: no promise unless a step is async (Fastify awaits a returned thenable).
   const run = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {
     const result = engine.handle(request, reply, done)
@@ -75,11 +77,19 @@ function withoutRegisterOptions(options: RateLimitPluginOptions | undefined): Ra
   return own as RateLimitPluginOptions
 }
 
-function addHook(route: RouteOptions, limiter: RateLimitHook): void {
-  const name = limiter.hook
-  const existing = route[name] as unknown
-  const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]
-  ;(route as unknown as Record<string, unknown>)[name] = [...list, limiter]
+/**
+ * Puts the route's limiters before the route's own hooks of the same kind, in their order: like
+ * `app.use(rateLimit())` in Express and Koa, the limit applies before route code runs, and a
+ * route's own `fastify.rateLimit()` hooks stack after the plugin's limiter.
+ */
+function addHooks(route: RouteOptions, limiters: readonly RateLimitHook[]): void {
+  for (const name of HOOKS) {
+    const mine = limiters.filter((limiter) => limiter.hook === name)
+    if (mine.length === 0) continue
+    const existing = route[name] as unknown
+    const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [existing]
+    ;(route as unknown as Record<string, unknown>)[name] = [...mine, ...list]
+  }
 }
 
 const plugin: FastifyPluginCallback<RateLimitPluginOptions> = (fastify: FastifyInstance, options, done) => {
@@ -95,8 +105,13 @@ const plugin: FastifyPluginCallback<RateLimitPluginOptions> = (fastify: FastifyI
     done(error as Error)
     return
   }
+  // Options that only change behaviour (key, headers, ...) run on the plugin's limiter and share
+  // its counters, whatever the store; a policy, name, store (...) of their own make a limiter of their own.
   const build = (route: RouteRateLimitOptions | undefined) =>
-    createHook(mergeHttpOptions(defaults, (route ?? {}) as RateLimitPluginOptions) as RouteRateLimitOptions)
+    createHook(
+      mergeHttpOptions(defaults, (route ?? {}) as RateLimitPluginOptions) as RouteRateLimitOptions,
+      shared && !hasLimiterOptions(route) ? shared.limiter : undefined,
+    )
 
   if (!fastify.hasRequestDecorator('rateLimit')) fastify.decorateRequest('rateLimit', null)
   // Typed through the module augmentation in types.ts; a cast keeps other augmentations of the name out of the way.
@@ -109,7 +124,7 @@ const plugin: FastifyPluginCallback<RateLimitPluginOptions> = (fastify: FastifyI
     const config = route.config?.rateLimit
     if (config === false) return
     if (config === undefined || config === null) {
-      if (shared) addHook(route, shared)
+      if (shared) addHooks(route, [shared])
       return
     }
     let hooks = perConfig.get(config)
@@ -117,7 +132,7 @@ const plugin: FastifyPluginCallback<RateLimitPluginOptions> = (fastify: FastifyI
       hooks = (Array.isArray(config) ? config : [config]).map((entry: RouteRateLimitOptions) => build(entry))
       perConfig.set(config, hooks)
     }
-    for (const hook of hooks) addHook(route, hook)
+    addHooks(route, hooks)
   })
   done()
 }

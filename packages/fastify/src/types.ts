@@ -36,8 +36,10 @@ export type RateLimitPluginOptions = (PolicyOptions | NoPolicy) & Behaviour
 
 /**
  * A route's (or `fastify.rateLimit()`'s) options, merged over the plugin's. Giving a policy
- * replaces the plugin's policy (and `name`) for this limiter; omitting it reuses the plugin's rates
- * with separate counters.
+ * replaces the plugin's policy (and `name`) for this limiter, with counters of its own. Options
+ * that only change behaviour (`key`, `headers`, `message`, ...) run on the plugin's limiter and
+ * share its counters; a `name`, `store`, `algorithm`, `fallback`, `global`, `clock` or `logger`
+ * of their own make a separate limiter with the plugin's rates.
  */
 export type RouteRateLimitOptions = (PolicyOptions | NoPolicy) & Behaviour
 

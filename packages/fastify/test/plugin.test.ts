@@ -128,7 +128,9 @@ describe('fastify.rateLimit()', () => {
       async () => 'in',
     )
     const res = await fastify.inject('/login')
-    expect(res.headers['ratelimit-policy']).toBe('"login";q=5;w=900, "default";q=100;w=60')
+    // The plugin's limiter runs first, as app.use(rateLimit()) does in Express and Koa.
+    expect(res.headers['ratelimit-policy']).toBe('"default";q=100;w=60, "login";q=5;w=900')
+    expect(res.headers.ratelimit).toBe('"default";r=99;t=1, "login";r=4;t=180')
   })
 
   test('carries its limiter and hook name', async () => {
@@ -165,6 +167,42 @@ test("hook: 'preHandler' sees what earlier hooks set (an authenticated user)", a
   expect(
     (await fastify.inject({ method: 'POST', url: '/', headers: { authorization: 'bob' } })).statusCode,
   ).toBe(200)
+})
+
+test('two routes with limiters of the same name share counters, with no store given', async () => {
+  const fastify = app()
+  await fastify.register(rateLimit, { clock: createManualClock() })
+  const group = { limit: 2, window: '1m', name: 'reports' }
+  fastify.get('/a', { config: { rateLimit: group } }, async () => 'a')
+  fastify.get('/b', { config: { rateLimit: { ...group } } }, async () => 'b')
+  expect((await fastify.inject('/a')).statusCode).toBe(200)
+  expect((await fastify.inject('/b')).statusCode).toBe(200)
+  expect((await fastify.inject('/b')).statusCode).toBe(429)
+})
+
+describe('a route that only changes behaviour runs on the plugin limiter', () => {
+  for (const withStore of [false, true]) {
+    test(`and shares its counters (${withStore ? 'a store given' : 'no store given'})`, async () => {
+      const warnings: unknown[] = []
+      const logger = { warn: (m: unknown) => warnings.push(m), error: () => {} }
+      const fastify = app()
+      await fastify.register(rateLimit, {
+        limit: 2,
+        window: '1m',
+        clock: createManualClock(),
+        logger,
+        ...(withStore ? { store: memoryStore() } : {}),
+      })
+      fastify.get('/', async () => 'ok')
+      fastify.get('/r', { config: { rateLimit: { headers: 'draft-7' } } }, async () => 'r')
+      expect((await fastify.inject('/')).statusCode).toBe(200)
+      const r = await fastify.inject('/r')
+      expect(r.headers.ratelimit).toBe('limit=2, remaining=0, reset=60')
+      expect((await fastify.inject('/r')).statusCode).toBe(429)
+      expect((await fastify.inject('/')).statusCode).toBe(429)
+      expect(warnings).toEqual([])
+    })
+  }
 })
 
 test('two limiters with the same name on one store share counters (route groups)', async () => {

@@ -157,6 +157,10 @@ export class RedisStore implements Store {
     return this.insurance.register(policy, owner)
   }
 
+  unregister(policy: CompiledPolicy, owner: object): void {
+    this.insurance.unregister(policy, owner)
+  }
+
   /**
    * Decides and charges atomically: one `EVALSHA` for all targets (two calls with compensation on
    * a Cluster when a global ceiling is in another slot), or a local answer from the deny cache, or

@@ -84,6 +84,17 @@ function isPromise(value: unknown): value is Promise<unknown> {
 
 const LOG_INTERVAL = 60_000
 
+/**
+ * What a `key` callback returned, as the limiter's key: no key (`undefined`, `null`, `''`, as an
+ * absent header gives) is the keyless fallback bucket; a number or bigint (a user id) is its
+ * decimal string. Anything else goes to the limiter as is, which rejects it.
+ */
+function requestKey(key: unknown): string | undefined {
+  if (key === undefined || key === null || key === '') return undefined
+  if ((typeof key === 'number' && Number.isFinite(key)) || typeof key === 'bigint') return String(key)
+  return key as string
+}
+
 /** Header text that depends only on the policy, computed once per kind of decision. */
 interface PolicyText {
   readonly count: number
@@ -196,7 +207,7 @@ export class HttpEngine<A, B> {
   private charge(key: unknown, weight: unknown): Verdict | Promise<Verdict> {
     let result: Decision | Promise<Decision>
     try {
-      const k = key as string | undefined
+      const k = typeof key === 'string' && key !== '' ? key : requestKey(key)
       if (this.config.delay) {
         result = this.limiter.reserve(k, { weight: weight as number, maxDelay: this.config.maxDelay })
       } else {
@@ -302,11 +313,21 @@ export class HttpEngine<A, B> {
     const json = prefersJson(this.binding.header(a, b, 'accept'))
     const message = this.config.message
     if (typeof message !== 'function') {
-      return this.binding.send(a, b, this.config.statusCode, limitedBody(decision, message, json))
+      return this.binding.send(
+        a,
+        b,
+        this.config.statusCode,
+        limitedBody(decision, message, json, this.config.statusCode),
+      )
     }
     const fallback = (error: unknown) => {
       this.log(`${this.where}: "message" failed; the default message was sent`, error)
-      return this.binding.send(a, b, this.config.statusCode, limitedBody(decision, undefined, json))
+      return this.binding.send(
+        a,
+        b,
+        this.config.statusCode,
+        limitedBody(decision, undefined, json, this.config.statusCode),
+      )
     }
     let custom: unknown
     try {
@@ -327,13 +348,13 @@ export class HttpEngine<A, B> {
   private wait(a: A, b: B, next: () => unknown, decision: Decision): Promise<unknown> {
     const response = this.binding.response(a, b)
     if (response.destroyed === true) {
-      this.giveBack(decision)
+      this.cancel(decision)
       return new Promise(() => {})
     }
     return new Promise((resolve) => {
       const onClose = () => {
         this.clock.clearTimeout(timer)
-        this.giveBack(decision)
+        this.cancel(decision)
       }
       const timer = this.clock.setTimeout(() => {
         response.removeListener('close', onClose)
@@ -355,6 +376,16 @@ export class HttpEngine<A, B> {
     // Already closed (the client left during an async step): 'close' will not come again.
     if (response.destroyed === true) settle()
     else response.once('close', settle)
+  }
+
+  /** Gives back the reservation of a client that left before its slot. */
+  private cancel(decision: Decision): void {
+    try {
+      const done = this.limiter.cancel(decision)
+      if (isPromise(done)) done.then(undefined, (error) => this.log(`${this.where}: cancel failed`, error))
+    } catch (error) {
+      this.log(`${this.where}: cancel failed`, error)
+    }
   }
 
   private giveBack(decision: Decision): void {

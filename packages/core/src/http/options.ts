@@ -28,12 +28,13 @@ export interface HttpLimitBehaviour<Args extends readonly unknown[], Handler> {
   readonly algorithm?: Algorithm
   /**
    * Where counters live (`memoryStore()`, `redisStore()`). Limiters that share a store and a `name` share counters.
-   * @default a memory store of this limiter's own
+   * @default with a `name`, the memory store every named limiter of the process shares; without, one of its own
    */
   readonly store?: Store
   /**
    * The policy name: the draft-8 header name of a single rate, and the namespace of its counters
-   * (limiters with the same name on one store share counters: route groups).
+   * (limiters with the same name share counters: route groups; with no `store` given they share
+   * the process's memory store for named limiters). Limiters sharing a name must share their rates.
    * @default 'default'
    */
   readonly name?: string
@@ -211,6 +212,31 @@ export function mergeHttpOptions<T extends object>(defaults: T | undefined, rout
   return merged as T
 }
 
+function buildLimiter(where: string, o: Record<string, unknown>): Limiter {
+  const limiterOptions: Record<string, unknown> = {}
+  for (const field of [...POLICY, ...LIMITER]) if (o[field] !== undefined) limiterOptions[field] = o[field]
+  try {
+    return createLimiter(limiterOptions as LimiterOptions)
+  } catch (error) {
+    // The limiter's own errors say "createLimiter"; the user called the adapter.
+    if (error instanceof Error && error.message.startsWith('createLimiter')) {
+      error.message = `${where}${error.message.slice('createLimiter'.length)}`
+    }
+    throw error
+  }
+}
+
+/**
+ * Whether options say anything about the limiter itself (its policy, algorithm, store, name,
+ * fallback, global ceiling, clock or logger) rather than only about how requests map to it.
+ * Route options that do not can run on the default limiter, sharing its counters.
+ */
+export function hasLimiterOptions(options: object | undefined): boolean {
+  if (!options) return false
+  const o = options as Record<string, unknown>
+  return [...POLICY, ...LIMITER].some((field) => o[field] !== undefined)
+}
+
 /** Whether options carry a policy of their own (`limit`/`window` or `rates`). */
 export function hasPolicy(options: object | undefined): boolean {
   if (!options) return false
@@ -222,8 +248,15 @@ export function hasPolicy(options: object | undefined): boolean {
  * Validates an adapter's options and builds its limiter. Throws at construction, naming the option
  * (`rateLimit: "mode" must be one of 'reject', 'delay', got "slow"`); unknown option names throw too.
  * @param extra Option names a particular adapter adds (Fastify's `hook`); validated by that adapter.
+ * @param shared A limiter to run on instead of building one (a Fastify route that only changes
+ *   behaviour options runs on the plugin's limiter); the options' limiter fields are then ignored.
  */
-export function parseHttpOptions(where: string, options: unknown, extra: readonly string[] = []): HttpConfig {
+export function parseHttpOptions(
+  where: string,
+  options: unknown,
+  extra: readonly string[] = [],
+  shared?: Limiter,
+): HttpConfig {
   if (typeof options !== 'object' || options === null) {
     invalidOption(where, 'options', 'an object such as { limit: 100, window: "1m" }', options)
   }
@@ -293,18 +326,7 @@ export function parseHttpOptions(where: string, options: unknown, extra: readonl
   const skipFailedRequests = optionalBoolean(where, 'skipFailedRequests', o.skipFailedRequests)
   const skipSuccessfulRequests = optionalBoolean(where, 'skipSuccessfulRequests', o.skipSuccessfulRequests)
 
-  const limiterOptions: Record<string, unknown> = {}
-  for (const field of [...POLICY, ...LIMITER]) if (o[field] !== undefined) limiterOptions[field] = o[field]
-  // The limiter's own errors say "createLimiter"; the user called the adapter.
-  let limiter: Limiter
-  try {
-    limiter = createLimiter(limiterOptions as LimiterOptions)
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('createLimiter')) {
-      error.message = `${where}${error.message.slice('createLimiter'.length)}`
-    }
-    throw error
-  }
+  const limiter = shared ?? buildLimiter(where, o)
 
   return {
     limiter,

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http'
 import { toSeconds } from '../headers.js'
 import type { Decision } from '../types.js'
 
@@ -50,10 +51,16 @@ export function limitedMessage(decision: Decision): string {
 
 /**
  * The body of a rejection: the user's `message` when given (a string as text, an
- * object as JSON), otherwise a default sentence, as JSON `{ error, message, retryAfter }`
- * when the client prefers JSON (`retryAfter` in seconds, `null` when waiting cannot help).
+ * object as JSON), otherwise a default sentence, as JSON `{ error, message, retryAfter, reason }`
+ * when the client prefers JSON (`error` is the reason phrase of `status`, `retryAfter` in
+ * seconds, `null` when waiting cannot help).
  */
-export function limitedBody(decision: Decision, message: HttpMessage | undefined, json: boolean): HttpBody {
+export function limitedBody(
+  decision: Decision,
+  message: HttpMessage | undefined,
+  json: boolean,
+  status = 429,
+): HttpBody {
   if (message !== undefined) return messageBody(message)
   const text = limitedMessage(decision)
   if (!json) return { contentType: TEXT, body: text }
@@ -62,7 +69,12 @@ export function limitedBody(decision: Decision, message: HttpMessage | undefined
     : null
   return {
     contentType: JSON_TYPE,
-    body: JSON.stringify({ error: 'Too Many Requests', message: text, retryAfter, reason: decision.reason }),
+    body: JSON.stringify({
+      error: STATUS_CODES[status] ?? 'Too Many Requests',
+      message: text,
+      retryAfter,
+      reason: decision.reason,
+    }),
   }
 }
 
