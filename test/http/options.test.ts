@@ -25,7 +25,7 @@ describe('parseHttpOptions', () => {
 
   test.each([
     [{ mode: 'queue' }, `rateLimit: "mode" must be one of 'reject', 'delay', got "queue"`],
-    [{ maxDelay: -1 }, 'rateLimit: "maxDelay" must be a positive duration'],
+    [{ maxDelay: -1 }, 'rateLimit: "maxDelay" must be a duration of 0 or more'],
     [{ maxDelay: true }, 'rateLimit: "maxDelay" must be a duration'],
     [
       { statusCode: 200 },

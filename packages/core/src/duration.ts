@@ -34,12 +34,18 @@ const PATTERN = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-z]+)?\s*$/i
  *
  * Numbers are milliseconds. Strings are a number followed by an optional unit
  * (`ms`, `s`, `m`, `h`, `d`, `w` and their long forms); a bare number string is
- * milliseconds. The result must be a positive whole number of milliseconds.
+ * milliseconds. The result must be a positive whole number of milliseconds (or 0, with `allowZero`).
  *
- * @throws TollgateRangeError (`ERR_TOLLGATE_INVALID_OPTION`) naming `option` when the value is not a positive duration.
+ * @throws TollgateRangeError (a number) or TollgateTypeError (anything else), code
+ *   `ERR_TOLLGATE_INVALID_OPTION`, naming `option` when the value is not a duration allowed here.
  */
-export function parseDuration(value: unknown, option = 'window', where = 'tollgate'): number {
-  const allowed = 'a positive duration (milliseconds, or a string such as "1m" or "10 s")'
+export function parseDuration(
+  value: unknown,
+  option = 'window',
+  where = 'tollgate',
+  allowZero = false,
+): number {
+  const allowed = `${allowZero ? 'a duration of 0 or more' : 'a positive duration'} (milliseconds, or a string such as "1m" or "10 s")`
   let ms: number
   if (typeof value === 'number') {
     ms = value
@@ -51,7 +57,7 @@ export function parseDuration(value: unknown, option = 'window', where = 'tollga
   } else {
     return invalidOption(where, option, allowed, value)
   }
-  if (!Number.isFinite(ms) || ms <= 0) invalidOption(where, option, allowed, value)
+  if (!Number.isFinite(ms) || ms < 0 || (ms === 0 && !allowZero)) invalidOption(where, option, allowed, value)
   if (!Number.isSafeInteger(ms)) {
     invalidOption(where, option, `a whole number of milliseconds (${allowed})`, value)
   }

@@ -62,11 +62,21 @@ export function describe(value: unknown): string {
   }
 }
 
-/** Throws the standard "invalid option" error: `<where>: "<option>" must be <allowed>, got <value>`. */
-export function invalidOption(where: string, option: string, allowed: string, value: unknown): never {
+/**
+ * Throws the standard "invalid option" error: `<where>: "<option>" must be <allowed>, got <value>`.
+ * As Node's own argument errors: a `RangeError` for a number out of range, a `TypeError` for
+ * anything else (a wrong type, or a value of the right type that is not allowed).
+ */
+export function invalidOption(
+  where: string,
+  option: string,
+  allowed: string,
+  value: unknown,
+  /** `'type'` where the option takes no number at all, so a number given is of the wrong type. */
+  kind?: 'type',
+): never {
   const message = `${where}: "${option}" must be ${allowed}, got ${describe(value)}`
-  const isType = value === null || (typeof value !== 'number' && typeof value !== 'string')
-  throw isType
+  throw kind === 'type' || typeof value !== 'number'
     ? new TollgateTypeError('ERR_TOLLGATE_INVALID_OPTION', message)
     : new TollgateRangeError('ERR_TOLLGATE_INVALID_OPTION', message)
 }

@@ -1,3 +1,4 @@
+import { invalidOption } from './errors.js'
 import type { Decision, RateStatus } from './types.js'
 
 /** Which rate-limit header fields to send. */
@@ -12,9 +13,15 @@ export interface HeaderOptions {
    * @default 'draft-8'
    */
   readonly format?: HeaderFormat | false
-  /** Also send `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch seconds). @default false */
+  /**
+   * Also send `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (epoch
+   * seconds); needs `now`. @default false
+   */
   readonly legacy?: boolean
-  /** Epoch milliseconds used for the legacy `X-RateLimit-Reset`. @default Date.now() */
+  /**
+   * Epoch milliseconds of the decision, for the legacy `X-RateLimit-Reset` (the limiter's
+   * `clock.now()`); required with `legacy: true`, so the function stays pure.
+   */
   readonly now?: number
 }
 
@@ -145,6 +152,16 @@ export function rateLimitHeaders(
         : format === 'draft-6'
           ? draft6Headers(decision)
           : {}
-  if (options.legacy) Object.assign(headers, legacyHeaders(decision, options.now ?? Date.now()))
+  if (options.legacy) {
+    if (typeof options.now !== 'number' || !Number.isFinite(options.now)) {
+      invalidOption(
+        'rateLimitHeaders',
+        'now',
+        'epoch milliseconds (clock.now()) with legacy: true',
+        options.now,
+      )
+    }
+    Object.assign(headers, legacyHeaders(decision, options.now))
+  }
   return Object.assign(headers, retryAfterHeader(decision))
 }

@@ -152,17 +152,12 @@ function policyOf(options: LimiterOptions): PolicyOptions {
   ) as PolicyOptions
 }
 
-function parseMaxDelay(value: unknown): number {
-  if (value === undefined) return Number.POSITIVE_INFINITY
-  if (
-    typeof value === 'number' &&
-    (value === Number.POSITIVE_INFINITY || (value >= 0 && Number.isFinite(value)))
-  ) {
-    return Math.floor(value)
-  }
-  if (typeof value === 'string') return parseDuration(value, 'maxDelay', 'acquire')
+function parseMaxDelay(value: unknown, where: string): number {
+  if (value === undefined || value === Number.POSITIVE_INFINITY) return Number.POSITIVE_INFINITY
+  if (typeof value === 'number' && value >= 0 && Number.isFinite(value)) return Math.floor(value)
+  if (typeof value === 'string') return parseDuration(value, 'maxDelay', where, true)
   return invalidOption(
-    'acquire',
+    where,
     'maxDelay',
     'a duration of 0 or more (ms, a string like "5s", or Infinity)',
     value,
@@ -280,20 +275,21 @@ class RateLimiter implements Limiter<boolean> {
 
   constructor(options: LimiterOptions) {
     const where = 'createLimiter'
-    if (typeof options !== 'object' || options === null) invalidOption(where, 'options', 'an object', options)
+    if (typeof options !== 'object' || options === null)
+      invalidOption(where, 'options', 'an object', options, 'type')
     rejectUnknownOptions(where, options, OPTIONS)
     const algorithm = options.algorithm ?? 'gcra'
     if (!ALGORITHMS.includes(algorithm))
-      invalidOption(where, 'algorithm', `one of ${ALGORITHMS.join(', ')}`, algorithm)
+      invalidOption(where, 'algorithm', `one of ${ALGORITHMS.join(', ')}`, algorithm, 'type')
     const name = options.name === undefined ? undefined : checkName(where, 'name', options.name)
     const clock = options.clock ?? systemClock
     if (typeof clock?.now !== 'function' || typeof clock.setTimeout !== 'function') {
-      invalidOption(where, 'clock', 'an object with now(), setTimeout() and clearTimeout()', clock)
+      invalidOption(where, 'clock', 'an object with now(), setTimeout() and clearTimeout()', clock, 'type')
     }
     const logger = options.logger ?? console
     const store = options.store ?? (name === undefined ? new MemoryStore() : namedStore(clock))
     if (typeof store?.consume !== 'function')
-      invalidOption(where, 'store', 'a store such as memoryStore()', store)
+      invalidOption(where, 'store', 'a store such as memoryStore()', store, 'type')
 
     this.policy = compilePolicy(where, policyOf(options), algorithm, name, false, name ?? 'default')
     const base = this.policy.namespace
@@ -359,9 +355,13 @@ class RateLimiter implements Limiter<boolean> {
   }
 
   reserve(key: string | undefined, options?: Omit<AcquireOptions, 'signal'>) {
+    return this.reserveAs('reserve', key, options)
+  }
+
+  private reserveAs(where: string, key: string | undefined, options?: Omit<AcquireOptions, 'signal'>) {
     this.assertShaping()
     const now = this.now()
-    const decision = this.decide(key, options?.weight, parseMaxDelay(options?.maxDelay), true)
+    const decision = this.decide(key, options?.weight, parseMaxDelay(options?.maxDelay, where), true)
     if (isPromise(decision)) return decision.then((d) => this.remember(d, now))
     return this.remember(decision, now)
   }
@@ -388,7 +388,7 @@ class RateLimiter implements Limiter<boolean> {
   async acquire(key: string | undefined, options: AcquireOptions = {}): Promise<Decision> {
     const signal = options.signal
     signal?.throwIfAborted()
-    const decision = await this.reserve(key, options)
+    const decision = await this.reserveAs('acquire', key, options)
     if (!decision.allowed) throw new RateLimitError(decision)
     if (decision.delayMs <= 0) return decision
     // The signal may have been aborted while the reservation was being made.
@@ -434,9 +434,9 @@ class RateLimiter implements Limiter<boolean> {
   }
 
   wrap<A extends unknown[], R>(fn: (...args: A) => R, options: WrapOptions<A> = {}) {
-    if (typeof fn !== 'function') invalidOption('wrap', 'fn', 'a function', fn)
+    if (typeof fn !== 'function') invalidOption('wrap', 'fn', 'a function', fn, 'type')
     const { key, weight, maxDelay } = options
-    parseMaxDelay(maxDelay)
+    parseMaxDelay(maxDelay, 'wrap')
     return async (...args: A): Promise<Awaited<R>> => {
       const k = typeof key === 'function' ? key(...args) : key
       const w = typeof weight === 'function' ? weight(...args) : weight
@@ -483,7 +483,7 @@ class RateLimiter implements Limiter<boolean> {
 
   private subPolicy(option: string, value: unknown): PolicyOptions {
     if (typeof value !== 'object' || value === null) {
-      invalidOption('createLimiter', option, 'a policy such as { limit: 1000, window: "1s" }', value)
+      invalidOption('createLimiter', option, 'a policy such as { limit: 1000, window: "1s" }', value, 'type')
     }
     rejectUnknownOptions(`createLimiter: ${option}`, value, POLICY_OPTIONS)
     return value as PolicyOptions

@@ -137,7 +137,7 @@ export class MemoryStore implements SyncStore {
 
   constructor(options: MemoryStoreOptions = {}) {
     if (typeof options !== 'object' || options === null)
-      invalidOption('memoryStore', 'options', 'an object', options)
+      invalidOption('memoryStore', 'options', 'an object', options, 'type')
     rejectUnknownOptions('memoryStore', options, OPTIONS)
     const max = options.max ?? 100_000
     if (!Number.isSafeInteger(max) || max < 1)

@@ -52,8 +52,11 @@ export const ALGORITHMS: readonly Algorithm[] = [
 const RATE_OPTIONS = new Set(['limit', 'window', 'burst', 'name', 'quotaUnit'])
 const PRINTABLE = /^[\x20-\x7e]*$/
 const TOKEN = /^[a-z*][a-z0-9_\-.:*]*$/i
-// Scaled values stay below this, so sums of a few of them remain exact doubles.
-const SAFE = 2 ** 50
+// Scaled values stay below this, so sums of a few of them remain exact doubles, and a store's
+// scaled clock (kept below 2^51, see memory-store.ts) has at least 2^50 units of room beyond
+// 4 tolerances: its origin moves (O(keys)) at most every 2^50 / u ms, minutes for the finest rates.
+// Round rates reduce far below it (10 million per day is u = 25, tau = 2.16e9).
+const SAFE = 2 ** 48
 
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b]
@@ -82,7 +85,7 @@ function compileRate(
   fallbackName: string,
 ): CompiledRate {
   if (typeof rate !== 'object' || rate === null)
-    invalidOption(where, 'rates[]', 'an object { limit, window }', rate)
+    invalidOption(where, 'rates[]', 'an object { limit, window }', rate, 'type')
   rejectUnknownOptions(where, rate, RATE_OPTIONS)
   const limit = wholeNumber(where, 'limit', rate.limit)
   const window = parseDuration(rate.window, 'window', where)

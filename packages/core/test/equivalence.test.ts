@@ -8,11 +8,26 @@ type Op =
   | { kind: 'refund'; key: number; weight: number; gap: number }
   | { kind: 'peek'; key: number; weight: number; gap: number }
 
-const rateArb = fc.record({
-  limit: fc.integer({ min: 1, max: 50 }),
-  window: fc.integer({ min: 1, max: 5000 }),
-  burstFactor: fc.integer({ min: 1, max: 3 }),
-})
+const rateArb = fc
+  .record({
+    limit: fc.integer({ min: 1, max: 50 }),
+    window: fc.integer({ min: 1, max: 5000 }),
+    burstFactor: fc.integer({ min: 1, max: 3 }),
+    smallBurst: fc.integer({ min: 1, max: 50 }),
+    small: fc.boolean(),
+  })
+  // burst above the limit (a multiple of it) or at most the limit (as low as 1)
+  .map((r) => ({
+    limit: r.limit,
+    window: r.window,
+    burst: r.small ? Math.min(r.smallBurst, r.limit) : r.limit * r.burstFactor,
+  }))
+
+// Whole units mostly, and binary fractions (an LLM call's estimate need not be whole).
+const weightArb = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 8 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 1, max: 32 }).map((n) => n / 4) },
+)
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -20,7 +35,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('consume' as const),
       key: fc.integer({ min: 0, max: 3 }),
-      weight: fc.integer({ min: 1, max: 8 }),
+      weight: weightArb,
       gap: fc.integer({ min: 0, max: 700 }),
     }),
   },
@@ -29,7 +44,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('reserve' as const),
       key: fc.integer({ min: 0, max: 3 }),
-      weight: fc.integer({ min: 1, max: 8 }),
+      weight: weightArb,
       gap: fc.integer({ min: 0, max: 700 }),
       maxDelay: fc.integer({ min: 0, max: 3000 }),
     }),
@@ -39,7 +54,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('refund' as const),
       key: fc.integer({ min: 0, max: 3 }),
-      weight: fc.integer({ min: 1, max: 8 }),
+      weight: weightArb,
       gap: fc.integer({ min: 0, max: 700 }),
     }),
   },
@@ -48,7 +63,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant('peek' as const),
       key: fc.integer({ min: 0, max: 3 }),
-      weight: fc.integer({ min: 1, max: 8 }),
+      weight: weightArb,
       gap: fc.integer({ min: 0, max: 700 }),
     }),
   },
@@ -74,13 +89,13 @@ function run(algorithm: Algorithm, rates: { limit: number; window: number; burst
 }
 
 describe('GCRA, token bucket and leaky bucket decide identically', () => {
-  test('on random traces of weights, gaps, reservations, refunds and several rates', () => {
+  test('on random traces of weights (fractional too), gaps, reservations, refunds, several rates, bursts below and above the limit', () => {
     fc.assert(
       fc.property(
         fc.array(rateArb, { minLength: 1, maxLength: 3 }),
         fc.array(opArb, { minLength: 1, maxLength: 200 }),
         (raw, ops) => {
-          const rates = raw.map((r) => ({ limit: r.limit, window: r.window, burst: r.limit * r.burstFactor }))
+          const rates = raw
           const gcra = run('gcra', rates, ops)
           expect(run('token-bucket', rates, ops)).toEqual(gcra)
           expect(run('leaky-bucket', rates, ops)).toEqual(gcra)

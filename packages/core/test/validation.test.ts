@@ -42,12 +42,52 @@ describe('invalid options throw at construction, naming the option, the value an
     ],
     [{ limit: 10, window: '1m', global: { limt: 5, window: '1s' } }, 'unknown option "limt"'],
     [{ limit: Number.MAX_SAFE_INTEGER, window: '7d' }, 'too large to count exactly'],
+    // A prime limit over a long window does not reduce: its scaled tolerance would leave the
+    // store's clock no room (every decision would move its origin, O(keys)).
+    [{ limit: 1_000_003, window: 1e9 }, 'too large to count exactly'],
   ])('%j', (options, message) => {
     const error = thrown(() => createLimiter(options as never))
     expect(error.message).toContain(message)
     expect(error.message.startsWith('createLimiter')).toBe(true)
     expect(error.code).toMatch(/^ERR_TOLLGATE_(INVALID|UNKNOWN)_OPTION$/)
     expect(['TollgateTypeError', 'TollgateRangeError']).toContain(error.name)
+  })
+
+  test('maxDelay: 0 in any form, and errors named after the method called', async () => {
+    const limiter = createLimiter({ limit: 10, window: '1s', burst: 1, clock: createManualClock(1.7e12) })
+    limiter.reserve('k')
+    for (const zero of [0, '0', '0ms', '0 s']) {
+      expect(limiter.reserve('k', { maxDelay: zero }).allowed).toBe(false)
+    }
+    expect(thrown(() => limiter.reserve('k', { maxDelay: -1 })).message).toMatch(/^reserve: "maxDelay"/)
+    expect(thrown(() => limiter.wrap(() => 1, { maxDelay: '-1s' })).message).toMatch(/^wrap: "maxDelay"/)
+    await expect(limiter.acquire('k', { maxDelay: 'soon' })).rejects.toThrow(/^acquire: "maxDelay"/)
+  })
+
+  test('a number out of range is a RangeError; a wrong type or value a TypeError', () => {
+    expect(thrown(() => createLimiter({ limit: -1, window: '1m' }))).toBeInstanceOf(RangeError)
+    expect(thrown(() => createLimiter({ limit: 1, window: 0 }))).toBeInstanceOf(RangeError)
+    for (const bad of [
+      'x',
+      { limit: 1, window: '1m', algorithm: 5 },
+      { limit: 1, window: '1m', algorithm: 'fast' },
+      { limit: 1, window: '1m', store: 'redis' },
+      { limit: 1, window: '1m', fallback: 5 },
+      { limit: '1', window: '1m' },
+    ]) {
+      expect(thrown(() => createLimiter(bad as never))).toBeInstanceOf(TypeError)
+    }
+  })
+
+  test.each([
+    { limit: 10_000_000, window: '1d' },
+    { limit: 2_000_000, window: '1m', burst: 20_000_000 },
+    { limit: 999, window: '1d' },
+    { limit: 7, window: '1s' },
+    { limit: 1_000_003, window: '1h' },
+  ])('realistic rates count exactly: %j', (rate) => {
+    const limiter = createLimiter(rate)
+    expect(limiter.consume('k').allowed).toBe(true)
   })
 
   test('memoryStore options', () => {

@@ -58,7 +58,7 @@ const binding: HttpBinding<FastifyRequest, FastifyReply> = {
 function createHook(options: RouteRateLimitOptions, limiter?: Limiter): RateLimitHook {
   const { hook = 'onRequest', ...rest } = options as RouteRateLimitOptions & Record<string, unknown>
   if (!HOOKS.includes(hook))
-    invalidOption(WHERE, 'hook', `one of ${HOOKS.map((h) => `'${h}'`).join(', ')}`, hook)
+    invalidOption(WHERE, 'hook', `one of ${HOOKS.map((h) => `'${h}'`).join(', ')}`, hook, 'type')
   const engine = new HttpEngine(WHERE, parseHttpOptions(WHERE, rest, ['hook'], limiter), binding)
   // A callback hook: no promise unless a step is async (Fastify awaits a returned thenable).
   const run = (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void => {

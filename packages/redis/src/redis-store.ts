@@ -105,24 +105,31 @@ export class RedisStore implements Store {
 
   constructor(options: RedisStoreOptions) {
     const where = 'redisStore'
-    if (typeof options !== 'object' || options === null) invalidOption(where, 'options', 'an object', options)
+    if (typeof options !== 'object' || options === null)
+      invalidOption(where, 'options', 'an object', options, 'type')
     rejectUnknownOptions(where, options, OPTIONS)
     const client = options.client as RedisClient | undefined
     if (typeof client?.evalsha !== 'function' || typeof client.eval !== 'function') {
-      invalidOption(where, 'client', 'an ioredis Redis or Cluster client', client)
+      invalidOption(where, 'client', 'an ioredis Redis or Cluster client', client, 'type')
     }
     const prefix = options.prefix ?? 'tollgate:'
     if (typeof prefix !== 'string' || /[{}]/.test(prefix)) {
-      invalidOption(where, 'prefix', 'a string without "{" or "}"', prefix)
+      invalidOption(where, 'prefix', 'a string without "{" or "}"', prefix, 'type')
     }
     const timeout = options.timeout === undefined ? 100 : parseDuration(options.timeout, 'timeout', where)
     const failure = options.failure ?? 'insurance'
     if (!FAILURE_POLICIES.includes(failure)) {
-      invalidOption(where, 'failure', `one of ${FAILURE_POLICIES.map((f) => `'${f}'`).join(', ')}`, failure)
+      invalidOption(
+        where,
+        'failure',
+        `one of ${FAILURE_POLICIES.map((f) => `'${f}'`).join(', ')}`,
+        failure,
+        'type',
+      )
     }
     const deny = options.denyCache ?? {}
     if (deny !== false && (typeof deny !== 'object' || deny === null)) {
-      invalidOption(where, 'denyCache', 'false or { max }', deny)
+      invalidOption(where, 'denyCache', 'false or { max }', deny, 'type')
     }
     const denyMax = deny === false ? 0 : (deny.max ?? 10_000)
     if (deny !== false && (!Number.isSafeInteger(denyMax) || denyMax < 1)) {
@@ -134,10 +141,11 @@ export class RedisStore implements Store {
     }
     const logger = options.logger ?? console
     if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function') {
-      invalidOption(where, 'logger', 'an object with warn() and error(), such as console', logger)
+      invalidOption(where, 'logger', 'an object with warn() and error(), such as console', logger, 'type')
     }
     const clock = options.clock ?? 'redis'
-    if (clock !== 'redis' && clock !== 'caller') invalidOption(where, 'clock', "'redis' or 'caller'", clock)
+    if (clock !== 'redis' && clock !== 'caller')
+      invalidOption(where, 'clock', "'redis' or 'caller'", clock, 'type')
 
     this.client = client
     this.evalsha = (client.evalsha as unknown as Evaluate).bind(client)

@@ -170,12 +170,14 @@ export const HTTP_OPTIONS: readonly string[] = [...POLICY, ...LIMITER, ...BEHAVI
 const DEFAULT_MAX_DELAY = 30_000
 
 function optionalFunction(where: string, option: string, value: unknown): Callback | undefined {
-  if (value !== undefined && typeof value !== 'function') invalidOption(where, option, 'a function', value)
+  if (value !== undefined && typeof value !== 'function')
+    invalidOption(where, option, 'a function', value, 'type')
   return value as Callback | undefined
 }
 
 function optionalBoolean(where: string, option: string, value: unknown): boolean {
-  if (value !== undefined && typeof value !== 'boolean') invalidOption(where, option, 'true or false', value)
+  if (value !== undefined && typeof value !== 'boolean')
+    invalidOption(where, option, 'true or false', value, 'type')
   return value === true
 }
 
@@ -193,6 +195,7 @@ function oneOf<T extends string | false>(
       option,
       `one of ${allowed.map((v) => (v === false ? 'false' : `'${v}'`)).join(', ')}`,
       value,
+      'type',
     )
   }
   return value as T
@@ -258,7 +261,7 @@ export function parseHttpOptions(
   shared?: Limiter,
 ): HttpConfig {
   if (typeof options !== 'object' || options === null) {
-    invalidOption(where, 'options', 'an object such as { limit: 100, window: "1m" }', options)
+    invalidOption(where, 'options', 'an object such as { limit: 100, window: "1m" }', options, 'type')
   }
   rejectUnknownOptions(where, options, new Set([...HTTP_OPTIONS, ...extra]))
   const o = options as Record<string, unknown>
@@ -274,9 +277,9 @@ export function parseHttpOptions(
   }
   let maxDelay = DEFAULT_MAX_DELAY
   if (o.maxDelay !== undefined) {
-    if (o.maxDelay === Number.POSITIVE_INFINITY || o.maxDelay === 0) maxDelay = o.maxDelay
+    if (o.maxDelay === Number.POSITIVE_INFINITY) maxDelay = o.maxDelay
     else if (typeof o.maxDelay === 'number' || typeof o.maxDelay === 'string')
-      maxDelay = parseDuration(o.maxDelay, 'maxDelay', where)
+      maxDelay = parseDuration(o.maxDelay, 'maxDelay', where, true)
     else invalidOption(where, 'maxDelay', 'a duration (ms, or a string such as "10s")', o.maxDelay)
   }
   const statusCode = o.statusCode ?? 429
@@ -295,7 +298,13 @@ export function parseHttpOptions(
     typeof message !== 'function' &&
     (typeof message !== 'object' || message === null)
   ) {
-    invalidOption(where, 'message', 'a string, an object (sent as JSON) or a function returning one', message)
+    invalidOption(
+      where,
+      'message',
+      'a string, an object (sent as JSON) or a function returning one',
+      message,
+      'type',
+    )
   }
   const handler = optionalFunction(where, 'handler', o.handler)
   const headers = oneOf<HeaderFormat | false>(
@@ -315,7 +324,7 @@ export function parseHttpOptions(
   }
   const logger = (o.logger ?? console) as Logger
   if (typeof logger?.warn !== 'function' || typeof logger.error !== 'function') {
-    invalidOption(where, 'logger', 'an object with warn() and error(), such as console', logger)
+    invalidOption(where, 'logger', 'an object with warn() and error(), such as console', logger, 'type')
   }
 
   const key = optionalFunction(where, 'key', o.key)
