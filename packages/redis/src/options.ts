@@ -2,13 +2,14 @@ import type { Duration, Logger } from '@tollgate/core'
 import type { Cluster, Redis } from 'ioredis'
 
 /**
- * The commands the store uses, on an ioredis `Redis` or `Cluster` client.
+ * The commands the store uses, on an ioredis `Redis` or `Cluster` client (`time` once, for the
+ * offset of Redis's clock before the first script call).
  * `status` lets the store skip a disconnected client instead of queueing a
  * command in ioredis's offline queue; `isCluster` selects the Cluster protocol.
  */
 export type RedisClient =
-  | Pick<Redis, 'evalsha' | 'eval' | 'del' | 'status' | 'isCluster'>
-  | Pick<Cluster, 'evalsha' | 'eval' | 'del' | 'status' | 'isCluster'>
+  | Pick<Redis, 'evalsha' | 'eval' | 'del' | 'time' | 'status' | 'isCluster'>
+  | Pick<Cluster, 'evalsha' | 'eval' | 'del' | 'time' | 'status' | 'isCluster'>
 
 /**
  * What the store does while Redis cannot answer (an error, a timeout, a

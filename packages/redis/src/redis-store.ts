@@ -31,8 +31,6 @@ const FAILURE_POLICIES: readonly FailurePolicy[] = ['insurance', 'open', 'closed
 const CALLER_CLOCK_PADDING = 3_600_000
 // `failure: 'closed'` asks clients to come back after this long.
 const CLOSED_RETRY_MS = 1_000
-// Slack added to a command's deadline for the error of the Redis clock estimate.
-const DEADLINE_SLACK_MS = 10
 // The most requests one EVALSHA decides: bounds how long one script call holds Redis.
 const MAX_BATCH = 64
 // From this many requests in one turn, they go in two calls (see flush).
@@ -90,7 +88,10 @@ export class RedisStore implements Store {
   private readonly insurance: MemoryStore
   private readonly denied: DenyCache | undefined
   private readonly params = new WeakMap<CompiledPolicy, readonly number[]>()
-  /** Redis clock minus `performance.now()`, from the last reply; NaN until one arrives. */
+  /**
+   * A lower bound of Redis's clock minus `performance.now()`: the `TIME` of the last reply minus
+   * the moment it was read here (Redis read its clock before that). NaN until Redis first answers.
+   */
   private offset = Number.NaN
   private down = false
   private downSince = 0
@@ -466,19 +467,24 @@ export class RedisStore implements Store {
     const deadlineAt = keys.length
     this.inFlight++
     void this.attempt(async (waiting) => {
-      const sent = performance.now()
-      if (!Number.isNaN(this.offset))
-        args[deadlineAt] = Math.ceil(sent + this.offset + this.timeout + DEADLINE_SLACK_MS)
+      // The caller stops waiting at `giveUpAt` (attempt's timer starts just before this call). The
+      // command carries that moment on Redis's clock, estimated low, so the script refuses to charge
+      // once the caller may have decided without Redis: a late command (stuck behind a hung server,
+      // queued while connecting, resent after a reconnect) never charges twice.
+      const giveUpAt = performance.now() + this.timeout
+      if (Number.isNaN(this.offset)) await this.syncClock()
+      args[deadlineAt] = Math.floor(giveUpAt + this.offset)
       let replies = (await this.evaluate(script, keys.length, args)) as readonly (Reply | number)[]
       if (!Array.isArray(replies[0])) {
-        // {-1, real}: past the deadline, nothing was charged.
-        this.offset = (replies[1] as number) - sent
+        // {-1, real}: past the deadline, nothing was charged. Still waiting: the estimate was
+        // off (Redis's clock stepped); resend with the new one, whose deadline cannot be passed yet.
+        this.offset = (replies[1] as number) - performance.now()
         if (!waiting()) return []
-        // The caller still waits: the estimate of Redis's clock was off (a clock step). Resend without one.
-        args[deadlineAt] = ''
-        replies = (await this.evaluate(script, keys.length, args)) as readonly Reply[]
+        args[deadlineAt] = Math.floor(giveUpAt + this.offset)
+        replies = (await this.evaluate(script, keys.length, args)) as readonly (Reply | number)[]
+        if (!Array.isArray(replies[0])) throw new Error('Redis answered after the deadline twice')
       }
-      this.offset = (replies[0] as Reply)[4]! - sent
+      this.offset = (replies[0] as Reply)[4]! - performance.now()
       return replies as readonly Reply[]
     }, batch.length).then((replies) => {
       this.inFlight--
@@ -486,6 +492,12 @@ export class RedisStore implements Store {
         batch[i]!.resolve(replies instanceof Unavailable ? replies : replies[i]!)
       }
     })
+  }
+
+  /** Measures the clock offset before the first script call, so that it carries a deadline too. */
+  private async syncClock(): Promise<void> {
+    const [seconds, micros] = await this.client.time()
+    this.offset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - performance.now()
   }
 
   private async evaluate(

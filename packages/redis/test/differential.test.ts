@@ -118,3 +118,62 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
     await mem.close()
   })
 })
+
+describe.each(ALGORITHMS)('%s, batched', (algorithm) => {
+  test('requests made together (one EVALSHA for many) decide as the memory store does in call order', async () => {
+    const seed = Number(process.env.TOLLGATE_SEED ?? Math.floor(Math.random() * 2 ** 31))
+    const rng = random(seed)
+    const windowed = algorithm === 'fixed-window' || algorithm === 'sliding-window'
+    const rates = [{ limit: 20, window: 1_000, ...(windowed ? {} : { burst: 25 }) }]
+    const global = { limit: 150, window: 5_000 }
+    const memClock = createManualClock()
+    const redisClock = createManualClock()
+    const options = { rates, algorithm, global, name: 'batch' }
+    const mem = createLimiter({ ...options, clock: memClock, store: memoryStore() })
+    const red = createLimiter({
+      ...options,
+      clock: redisClock,
+      store: redisStore({
+        client,
+        prefix: `batch-${algorithm}-${seed}:`,
+        clock: 'caller',
+        denyCache: false,
+        timeout: 10_000,
+      }),
+    })
+    const shaping = algorithm !== 'sliding-window'
+    let decided = 0
+    let allowed = 0
+    for (let group = 0; decided < 4_000; group++) {
+      const gap = rng.next() < 0.9 ? rng.int(1, 300) : rng.int(1_000, 10_000)
+      memClock.advance(gap)
+      redisClock.advance(gap)
+      // Up to 150 requests in one turn of the event loop: several batches, some split in two calls.
+      const size = rng.pick([1, 2, 5, 16, 40, 150])
+      const calls = Array.from({ length: size }, () => ({
+        key: rng.pick(KEYS),
+        weight: rng.int(1, 3),
+        reserve: shaping && rng.next() < 0.25 ? rng.pick([0, 200, 2_000]) : undefined,
+      }))
+      const expected = calls.map((c) =>
+        c.reserve === undefined
+          ? mem.consume(c.key, { weight: c.weight })
+          : mem.reserve(c.key, { weight: c.weight, maxDelay: c.reserve }),
+      )
+      const actual = await Promise.all(
+        calls.map((c) =>
+          c.reserve === undefined
+            ? red.consume(c.key, { weight: c.weight })
+            : red.reserve(c.key, { weight: c.weight, maxDelay: c.reserve }),
+        ),
+      )
+      expect(actual.map(plain), `seed ${seed}, group ${group}`).toEqual(expected.map(plain))
+      decided += size
+      allowed += expected.filter((d) => d.allowed).length
+    }
+    expect(allowed).toBeGreaterThan(200)
+    expect(allowed).toBeLessThan(decided - 200)
+    await red.close()
+    await mem.close()
+  })
+})

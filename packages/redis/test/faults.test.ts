@@ -123,7 +123,7 @@ describe('insurance (default)', () => {
     const before = flow.records.length
     await until('decisions from Redis again', () => flow.records.slice(before).some((r) => r.reason === 'ok'))
     await until('a decision from Redis', async () => (await limiter.consume('after-restart')).reason === 'ok')
-    expect(await client.exists('tollgate:insurance:{after-restart}')).toBe(1)
+    expect(await client.keys('tollgate:insurance@*:{after-restart}')).toHaveLength(1)
 
     const records = await flow.stop()
     expect(Math.max(...records.map((r) => r.ms))).toBeLessThan(bound())
@@ -172,8 +172,66 @@ describe('insurance (default)', () => {
     expect(Math.max(...records.map((r) => r.ms))).toBeLessThan(bound())
     expectLoggedOncePerOutage(errors, warnings)
     // The EVALSHA for "stuck" reached Redis only after the thaw, past its deadline: it charged nothing.
-    expect(await client.exists('tollgate:insurance:{stuck}')).toBe(0)
+    expect(await client.keys('tollgate:insurance@*:{stuck}')).toHaveLength(0)
     other.disconnect()
+  })
+})
+
+describe('a request decided without Redis is never charged in Redis too', () => {
+  /**
+   * Every request on its own key: afterwards, a key exists in Redis exactly when its request was
+   * decided by Redis. A PING on the store's own connection, answered after the thaw, means every
+   * command sent before it has run.
+   */
+  async function expectChargedOnlyByRedis(decided: { key: string; reason: DecisionReason }[]) {
+    expect(await client.ping()).toBe('PONG')
+    for (const { key, reason } of decided) {
+      expect({ key, reason, inRedis: (await client.keys(`tollgate:late@*:{${key}}`)).length }).toEqual({
+        key,
+        reason,
+        inRedis: reason === 'ok' ? 1 : 0,
+      })
+    }
+  }
+
+  test('a slow answer in time, then a hang: the late command charges nothing', async () => {
+    const store = redisStore({ client, timeout: TIMEOUT, logger: recordingLogger().logger })
+    const limiter = createLimiter({ limit: 10, window: '1h', name: 'late', store })
+    const decided: { key: string; reason: DecisionReason }[] = []
+    const consume = async (key: string) => decided.push({ key, reason: (await limiter.consume(key)).reason })
+    await consume('warm')
+    // A slow answer in time (its latency once inflated the estimate of Redis's clock, and so the
+    // next deadline), then a hang a little past the timeout: the command runs after the caller gave up.
+    for (const [i, ms] of [80, 150, 20, 150, 300].entries()) {
+      server.freeze()
+      const thaw = setTimeout(() => server.thaw(), ms)
+      await consume(`k${i}`)
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms - TIMEOUT) + 5))
+      clearTimeout(thaw)
+      server.thaw()
+    }
+    expect(decided.map((d) => d.reason)).toContain('insurance')
+    await expectChargedOnlyByRedis(decided)
+  })
+
+  test('Redis hung while the app starts: commands queued before the first answer charge nothing later', async () => {
+    server.freeze()
+    const starting = new Redis({ port: server.port, host: '127.0.0.1', retryStrategy: () => 25 })
+    starting.on('error', () => {})
+    const store = redisStore({ client: starting, timeout: TIMEOUT, logger: recordingLogger().logger })
+    const limiter = createLimiter({ limit: 10, window: '1h', name: 'late', store })
+    const decided: { key: string; reason: DecisionReason }[] = []
+    for (let i = 0; i < 3; i++) {
+      const start = performance.now()
+      decided.push({ key: `boot${i}`, reason: (await limiter.consume(`boot${i}`)).reason })
+      expect(performance.now() - start).toBeLessThan(bound())
+    }
+    expect(decided.every((d) => d.reason === 'insurance')).toBe(true)
+    server.thaw()
+    expect(await starting.ping()).toBe('PONG')
+    await until('a decision from Redis', async () => (await limiter.consume('after')).reason === 'ok')
+    await expectChargedOnlyByRedis(decided)
+    starting.disconnect()
   })
 })
 

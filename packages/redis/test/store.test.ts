@@ -2,8 +2,14 @@ import { createHash } from 'node:crypto'
 import { createLimiter, createManualClock } from '@tollgate/core'
 import { redisStore, SCRIPTS } from '@tollgate/redis'
 import { Redis } from 'ioredis'
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
+import { rulesTag } from './helpers/keys.ts'
 import { startRedis, type TestRedis } from './helpers/redis-server.ts'
+
+/** How many keys match a KEYS pattern (`tollgate:r@*:{k}`: a named policy's key, whatever its rules). */
+async function count(pattern: string): Promise<number> {
+  return (await client.keys(pattern)).length
+}
 
 // Far above any answer time: on a loaded machine no call here may be decided by the failure policy.
 const SLOW = 10_000
@@ -145,10 +151,37 @@ describe('keys', () => {
     })
     await limiter.consume('alice')
     await limiter.consume(undefined)
+    const own = rulesTag('gcra|5/1000/5')
+    const ceiling = rulesTag('gcra|100/1000/100')
     expect((await client.keys('*')).sort()).toEqual(
-      ['rl:api:{alice}', 'rl:{api|fallback}', 'rl:{api|global}'].sort(),
+      [`rl:api@${own}:{alice}`, `rl:{api|fallback@${own}}`, `rl:{api|global@${ceiling}}`].sort(),
     )
     await limiter.close()
+  })
+
+  test("a named policy's keys carry its rules: a deploy that changes them starts fresh, never misreads", async () => {
+    const logger = { error: vi.fn(), warn: vi.fn() }
+    const before = createLimiter({
+      limit: 2,
+      window: '1m',
+      name: 'api',
+      store: redisStore({ client, logger }),
+    })
+    await before.consume('k')
+    await before.consume('k')
+    expect((await before.consume('k')).allowed).toBe(false)
+    // The next deploy: other rates, another algorithm (a hash where a string was), same name.
+    for (const algorithm of ['fixed-window', 'sliding-window', 'gcra'] as const) {
+      const after = createLimiter({
+        limit: 3,
+        window: '1m',
+        name: 'api',
+        algorithm,
+        store: redisStore({ client, logger }),
+      })
+      expect(await after.consume('k')).toMatchObject({ allowed: true, reason: 'ok', remaining: 2 })
+    }
+    expect(logger.error).not.toHaveBeenCalled()
   })
 
   test('namespaces are escaped, so no two (namespace, key) pairs share a key', async () => {
@@ -157,7 +190,10 @@ describe('keys', () => {
     const b = createLimiter({ limit: 5, window: '1s', name: 'a', store })
     await a.consume('c')
     await b.consume('b:c')
-    expect((await client.keys('*')).sort()).toEqual(['tollgate:a%3Ab:{c}', 'tollgate:a:{b:c}'].sort())
+    const tag = rulesTag('gcra|5/1000/5')
+    expect((await client.keys('*')).sort()).toEqual(
+      [`tollgate:a%3Ab@${tag}:{c}`, `tollgate:a@${tag}:{b:c}`].sort(),
+    )
   })
 
   test.each([
@@ -177,7 +213,8 @@ describe('keys', () => {
         store: redisStore({ timeout: SLOW, client }),
       })
       await limiter.consume('k')
-      const pttl = await client.pttl('tollgate:p:{k}')
+      const [key] = await client.keys('tollgate:p@*:{k}')
+      const pttl = await client.pttl(key!)
       expect(pttl).toBeGreaterThan(ttl - 1_000)
       // The bucket script adds 1 ms: Redis may count PX from the script's start, before the TIME it read.
       expect(pttl).toBeLessThanOrEqual(ttl + 1)
@@ -193,12 +230,12 @@ describe('keys', () => {
       store: redisStore({ timeout: SLOW, client }),
     })
     await limiter.consume('k', { weight: 3 })
-    expect(await client.exists('tollgate:r:{k}')).toBe(1)
+    expect(await count('tollgate:r@*:{k}')).toBe(1)
     await limiter.refund('k', 3)
-    expect(await client.exists('tollgate:r:{k}')).toBe(0)
+    expect(await count('tollgate:r@*:{k}')).toBe(0)
     await limiter.consume('k')
     await limiter.reset('k')
-    expect(await client.exists('tollgate:r:{k}')).toBe(0)
+    expect(await count('tollgate:r@*:{k}')).toBe(0)
   })
 })
 

@@ -119,6 +119,9 @@ export async function startRedis(): Promise<TestRedis> {
 export interface TestCluster {
   readonly ports: readonly number[]
   cli(port: number, ...args: string[]): Promise<string>
+  /** SIGSTOP / SIGCONT one node: connected, never answering (under the 2 s node timeout, no failover). */
+  freeze(port: number): void
+  thaw(port: number): void
   stop(): Promise<void>
 }
 
@@ -160,5 +163,15 @@ export async function startCluster(): Promise<TestCluster> {
     await stop()
     throw error
   }
-  return { ports, cli, stop }
+  const node = (port: number) => children[ports.indexOf(port)]!
+  return {
+    ports,
+    cli,
+    freeze: (port) => node(port).kill('SIGSTOP'),
+    thaw: (port) => node(port).kill('SIGCONT'),
+    stop: async () => {
+      for (const child of children) child.kill('SIGCONT')
+      await stop()
+    },
+  }
 }

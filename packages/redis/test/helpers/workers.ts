@@ -23,10 +23,15 @@ export async function startWorker(port: number, skew = 0, timeoutMs = 30_000): P
   lines.on('line', (line) => waiting.shift()?.(line))
   const next = () =>
     new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('worker did not answer in time')), timeoutMs)
-      child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)))
+      const exited = (code: number | null) => reject(new Error(`worker exited with ${code}`))
+      const timer = setTimeout(() => {
+        child.removeListener('exit', exited)
+        reject(new Error('worker did not answer in time'))
+      }, timeoutMs)
+      child.once('exit', exited)
       waiting.push((line) => {
         clearTimeout(timer)
+        child.removeListener('exit', exited)
         resolve(line)
       })
     })
