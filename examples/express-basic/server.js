@@ -32,6 +32,6 @@ app.get('/', (_req, res) => {
 })
 
 const port = Number(process.env.PORT ?? 3000)
-app.listen(port, () => {
+app.listen(port, '127.0.0.1', () => {
   console.log(`Express example listening on http://localhost:${port}`)
 })

@@ -36,7 +36,7 @@ const perUser = rateLimit({
   name: 'per-user',
   limit: 10,
   window: '1m',
-  key: (ctx) => ctx.get('x-user-id') || undefined,
+  key: (ctx) => ctx.get('x-user-id'), // '' (no header) means keyless: the fallback bucket
   fallback: { limit: 20, window: '1m' },
 })
 app.use(
@@ -50,6 +50,6 @@ app.use((ctx) => {
 })
 
 const port = Number(process.env.PORT ?? 3000)
-app.listen(port, () => {
+app.listen(port, '127.0.0.1', () => {
   console.log(`Koa example listening on http://localhost:${port}`)
 })

@@ -609,6 +609,35 @@ describe.each(frameworks)('$name', (framework) => {
     ])
   })
 
+  test('stacked: an earlier limiter with skipFailedRequests gets back what a later one rejected', async () => {
+    const clock = createManualClock()
+    const url = await start([
+      { limit: 5, window: '1h', name: 'outer', clock, skipFailedRequests: true },
+      { limit: 1, window: '1h', name: 'inner', clock },
+    ])
+    const statuses = []
+    for (let i = 0; i < 3; i++) statuses.push((await request(url).get('/')).status)
+    expect(statuses).toEqual([200, 429, 429])
+    const fourth = await request(url).get('/')
+    // outer: 1 request kept, the two rejected ones refunded, the fourth charged: 5 - 2 = 3
+    expect(parseMembers(fourth.headers.ratelimit).map((m) => [m.name, m.params.r])).toEqual([
+      ['outer', 3],
+      ['inner', 0],
+    ])
+  })
+
+  test('stacked limiters with the same rate names warn once (their header members look alike)', async () => {
+    const clock = createManualClock()
+    const logger = recordingLogger()
+    const url = await start([
+      { limit: 5, window: '1m', clock, logger },
+      { limit: 2, window: '1s', clock, logger },
+    ])
+    for (let i = 0; i < 3; i++) await request(url).get('/')
+    expect(logger.warnings).toHaveLength(1)
+    expect(logger.warnings[0]).toMatch(/same name "default"/)
+  })
+
   test('statusCode, message and onLimited', async () => {
     const limited: Decision[] = []
     const url = await start({

@@ -13,13 +13,20 @@ import { ipKey } from './ip-key.js'
 import type { HttpConfig } from './options.js'
 import { failureBody, type HttpBody, type HttpMessage, limitedBody, prefersJson } from './respond.js'
 
-/** The part of Node's `ServerResponse` the engine watches (client disconnects, final status). */
+/**
+ * The part of Node's `ServerResponse` the engine watches (client disconnects, final status).
+ * @internal Part of {@link HttpBinding}, for the Express, Koa and Fastify adapters.
+ */
 export interface HttpResponseLike {
+  /** The final status, read once the response is over to tell failed from successful requests. */
   readonly statusCode: number
+  /** `false` at `close` when the client left before the response was sent (a failed request). */
   readonly writableFinished: boolean
   /** `true` once the connection is gone (the client left before a step that was async finished). */
   readonly destroyed?: boolean
+  /** Subscribes to the end of the exchange (sent or abandoned): refunds and delay-mode give-backs wait on it. */
   once(event: 'close', listener: () => void): unknown
+  /** Unsubscribes once the wait it guarded is over, so long-lived connections do not collect listeners. */
   removeListener(event: 'close', listener: () => void): unknown
 }
 
@@ -27,6 +34,7 @@ export interface HttpResponseLike {
  * How one framework's request objects map onto the engine. `A` and `B` are what the
  * framework hands a middleware (Express `req, res`; Koa `ctx, undefined`; Fastify `request, reply`).
  * Every member is a plain function of them, so the hot path allocates no closures.
+ * @internal Implemented by the Express, Koa and Fastify adapters; not a stable extension point.
  */
 export interface HttpBinding<A, B> {
   /** 2: user callbacks receive `(a, b, decision?)`; 1: `(a, decision?)`. */
@@ -39,6 +47,7 @@ export interface HttpBinding<A, B> {
   header(a: A, b: B, name: string): string | undefined
   /** Node's response, for disconnects and the final status. */
   response(a: A, b: B): HttpResponseLike
+  /** Sets a response header (rate-limit fields, `Retry-After`), replacing any earlier value. */
   setHeader(a: A, b: B, name: string, value: string): void
   /** Exposes the decision to handlers and returns every decision made on this request so far. */
   record(a: A, b: B, decision: Decision): Decision | readonly Decision[]
@@ -54,6 +63,7 @@ const DECISIONS: unique symbol = Symbol.for('tollgate.decisions')
  * Remembers `decision` on `holder` (the request) and returns every decision of the
  * request so far: one decision, or a list when limiters are stacked. Headers then
  * describe every limiter's policy.
+ * @internal Used by the `record` binding of each adapter, which keeps decisions on its request object.
  */
 export function collectDecisions(holder: object, decision: Decision): Decision | readonly Decision[] {
   const slot = holder as { [DECISIONS]?: Decision | Decision[] }
@@ -108,8 +118,10 @@ interface PolicyText {
  * consume/reserve → headers → proceed, delay or reject. With synchronous callbacks
  * and a synchronous store it runs without a promise; any async step switches the
  * rest of that request to promises.
+ * @internal Shared by the Express, Koa and Fastify adapters, which only bind it to their request objects.
  */
 export class HttpEngine<A, B> {
+  /** The limiter the engine charges; adapters expose it so applications can `reset` or `refund` keys. */
   readonly limiter: Limiter
   private readonly config: HttpConfig
   private readonly binding: HttpBinding<A, B>
@@ -122,7 +134,9 @@ export class HttpEngine<A, B> {
   private lastLog = Number.NEGATIVE_INFINITY
   private unlogged = 0
   private proxyWarned = false
+  private namesChecked = false
 
+  /** @param where - The adapter's name (`'rateLimit'`), prefixed to every message it logs. */
   constructor(where: string, config: HttpConfig, binding: HttpBinding<A, B>) {
     this.where = where
     this.config = config
@@ -400,6 +414,7 @@ export class HttpEngine<A, B> {
   private writeHeaders(a: A, b: B, all: Decision | readonly Decision[]): void {
     const binding = this.binding
     if (Array.isArray(all)) {
+      if (!this.namesChecked) this.checkNames(all as readonly Decision[])
       const headers = rateLimitHeaders(all as readonly Decision[], {
         format: this.format,
         legacy: this.config.legacyHeaders,
@@ -440,6 +455,26 @@ export class HttpEngine<A, B> {
     }
     if (!d.allowed && Number.isFinite(d.retryAfterMs)) {
       binding.setHeader(a, b, 'Retry-After', String(Math.max(1, toSeconds(d.retryAfterMs))))
+    }
+  }
+
+  /**
+   * Stacked limiters whose rates share a name give header members a client cannot tell apart
+   * (two `"default"` members): warned once, at the first stacked request.
+   */
+  private checkNames(all: readonly Decision[]): void {
+    this.namesChecked = true
+    const seen = new Set<string>()
+    for (const decision of all) {
+      for (const rate of decision.rates) {
+        if (seen.has(rate.name)) {
+          this.logger.warn(
+            `${this.where}: limiters stacked on one request report rates with the same name "${rate.name}", so their RateLimit header members look alike; give each limiter its own "name" (or its rates their own names).`,
+          )
+          return
+        }
+        seen.add(rate.name)
+      }
     }
   }
 
