@@ -5,21 +5,30 @@
  * shaping (`acquire`), so a fake clock controls those too.
  */
 export interface Clock {
+  /** Current time in milliseconds; fractions are allowed (the limiter floors them). */
   now(): number
+  /**
+   * Calls `callback` after `ms` milliseconds of this clock's time; the handle is opaque to the
+   * limiter, which only passes it back to `clearTimeout`.
+   */
   setTimeout(callback: () => void, ms: number): unknown
+  /**
+   * Cancels a timer of `setTimeout` (an aborted or closed wait). Must ignore a handle that has
+   * already fired: the limiter clears every timer once its wait ends, however it ended.
+   */
   clearTimeout(handle: unknown): void
 }
+
+// Read once: the `performance.timeOrigin` getter costs more than the clock read itself, and
+// Node's global `performance` is itself a getter (a few ns on every decision otherwise).
+const perf = performance
+const timeOrigin = perf.timeOrigin
 
 /**
  * The default clock: `performance.timeOrigin + performance.now()`, which is
  * monotonic (a wall-clock step by NTP does not refill or drain buckets) and
  * starts at the epoch time of process start.
  */
-// Read once: the `performance.timeOrigin` getter costs more than the clock read itself, and
-// Node's global `performance` is itself a getter (a few ns on every decision otherwise).
-const perf = performance
-const timeOrigin = perf.timeOrigin
-
 export const systemClock: Clock = {
   now: () => timeOrigin + perf.now(),
   // Not unref'd: a caller awaiting a shaping slot is pending work the process must finish.

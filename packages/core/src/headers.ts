@@ -21,6 +21,7 @@ export interface HeaderOptions {
   /**
    * Epoch milliseconds of the decision, for the legacy `X-RateLimit-Reset` (the limiter's
    * `clock.now()`); required with `legacy: true`, so the function stays pure.
+   * @default none
    */
   readonly now?: number
 }

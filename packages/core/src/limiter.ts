@@ -31,17 +31,21 @@ export type Result<Sync extends boolean, T> = Sync extends true ? T : Promise<T>
 
 /** A rate as the limiter runs it: the public view of a validated rate. */
 export interface RateInfo {
+  /** The rate's name in headers and decisions (`'default'`, `'r0'`, ... unless configured). */
   readonly name: string
+  /** Units allowed per `window`. */
   readonly limit: number
   /** Window in ms. */
   readonly window: number
+  /** Units a fresh key may spend at once (`limit` unless configured; always `limit` for windows). */
   readonly burst: number
+  /** The quota unit, when one was configured. */
   readonly quotaUnit: string | undefined
 }
 
 /** Options of {@link Limiter.wrap}. */
 export interface WrapOptions<A extends unknown[]> {
-  /** The key to charge, or a function of the call's arguments. `undefined`: the fallback bucket. */
+  /** The key to charge, or a function of the call's arguments. `undefined`: the fallback bucket. @default undefined */
   readonly key?: string | ((...args: A) => string | undefined)
   /** Units per call, or a function of the call's arguments (e.g. estimated LLM tokens). @default 1 */
   readonly weight?: number | ((...args: A) => number)
@@ -57,9 +61,13 @@ export interface WrapOptions<A extends unknown[]> {
 export interface Limiter<Sync extends boolean = boolean> {
   /** The policy name (`'default'` unless named). */
   readonly name: string
+  /** The algorithm every rate runs. */
   readonly algorithm: Algorithm
+  /** The key's rates as validated (not the fallback's or the global ceiling's), in order. */
   readonly rates: readonly RateInfo[]
+  /** The limiter's time source; adapters read it so headers and waits agree with decisions. */
   readonly clock: Clock
+  /** `true` when the store answers synchronously: `consume` and friends then return plain values. */
   readonly synchronous: Sync
   /**
    * Polices a request: allowed or not; charges only when allowed (every rate, or none).
@@ -112,7 +120,9 @@ export interface Limiter<Sync extends boolean = boolean> {
 
 /** Thrown (rejected) by `acquire` and `wrap` when a request cannot get a slot. */
 export class RateLimitError extends TollgateError {
+  /** The rejecting decision: `retryAfterMs` says when to try again (`Infinity` for `too-heavy`). */
   readonly decision: Decision
+  /** Words the message from the decision; `code` is always `ERR_TOLLGATE_LIMITED`. */
   constructor(decision: Decision) {
     const why =
       decision.reason === 'too-heavy'

@@ -109,6 +109,7 @@ class Space {
  * synchronous and a decision on a stored key allocates no state.
  */
 export class MemoryStore implements SyncStore {
+  /** Always `true`: limiters on this store answer without promises. */
   readonly synchronous = true as const
   /** @internal The one LRU cache of keyed states, created on first use. */
   cache: LRUCache<string, number> | undefined
@@ -135,6 +136,7 @@ export class MemoryStore implements SyncStore {
   private recentSpace: Space | undefined
   private recentSlot = 0
 
+  /** @throws TollgateTypeError / TollgateRangeError (`ERR_TOLLGATE_INVALID_OPTION`, `ERR_TOLLGATE_UNKNOWN_OPTION`). */
   constructor(options: MemoryStoreOptions = {}) {
     if (typeof options !== 'object' || options === null)
       invalidOption('memoryStore', 'options', 'an object', options, 'type')
@@ -145,6 +147,11 @@ export class MemoryStore implements SyncStore {
     this.max = max
   }
 
+  /**
+   * {@link Store.register}. A namespace whose every owner has unregistered may take new rules
+   * (its old counters are dropped), so a closed limiter does not pin its rates for the process.
+   * @throws TollgateTypeError `ERR_TOLLGATE_POLICY_CONFLICT` when live owners use other rules.
+   */
   register(policy: CompiledPolicy, owner: object): number {
     let entry = this.owners.get(policy.namespace)
     if (entry && entry.owners.size === 0 && entry.fingerprint !== policy.fingerprint) {
@@ -166,6 +173,7 @@ export class MemoryStore implements SyncStore {
     return entry.owners.size
   }
 
+  /** {@link Store.unregister}; the counters stay until another policy takes the namespace. */
   unregister(policy: CompiledPolicy, owner: object): void {
     this.owners.get(policy.namespace)?.owners.delete(owner)
   }
@@ -180,8 +188,8 @@ export class MemoryStore implements SyncStore {
   }
 
   /**
-   * @internal The limiter's fast path: one policy, no global ceiling. Same
-   * semantics as `consume` with a single target, minus the request objects.
+   * @internal Used by `createLimiter` alone, for its fast path: one policy, no global ceiling.
+   * Same semantics as `consume` with a single target, minus the request objects.
    * The outcome object is reused by the next call: read it before calling again.
    */
   consumeOne(
@@ -229,6 +237,7 @@ export class MemoryStore implements SyncStore {
     return result
   }
 
+  /** {@link Store.consume}, synchronously. */
   consume(request: StoreRequest): StoreOutcome {
     const { targets, weight, maxDelay } = request
     const now = this.tick(request.now)
@@ -278,6 +287,7 @@ export class MemoryStore implements SyncStore {
       : { allowed, delayMs: 0, retryAfterMs: delay - maxDelay, rates, blockedBy }
   }
 
+  /** {@link Store.peek}; stores nothing, so a peek at an unknown key does not take a cache slot. */
   peek(targets: readonly StoreTarget[], weight: number, now: number): StoreOutcome {
     now = this.tick(now)
     const rates: number[] = []
@@ -298,6 +308,7 @@ export class MemoryStore implements SyncStore {
     return { allowed: delay === 0, delayMs: 0, retryAfterMs: delay, rates, blockedBy }
   }
 
+  /** {@link Store.refund}; a key the store does not hold is already fresh and is skipped. */
   refund(targets: readonly StoreTarget[], weight: number, now: number): void {
     now = this.tick(now)
     for (const target of targets) {
@@ -316,6 +327,7 @@ export class MemoryStore implements SyncStore {
     }
   }
 
+  /** {@link Store.reset}: drops the key's entry (or the shared bucket), freeing its slot. */
   reset(target: StoreTarget, now: number): void {
     this.tick(now)
     const space = this.spaces.get(target.policy.namespace)
@@ -331,6 +343,7 @@ export class MemoryStore implements SyncStore {
     return size
   }
 
+  /** {@link Store.close}: frees every state; later calls throw `ERR_TOLLGATE_CLOSED`. */
   close(): void {
     this.closed = true
     this.lastPolicy = undefined

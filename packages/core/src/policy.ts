@@ -11,11 +11,15 @@ import type { Algorithm, PolicyOptions, RateOptions } from './types.js'
  * (for whole-number weights) and a limit of N admits exactly N.
  */
 export interface CompiledRate {
+  /** The rate's name in headers and decisions. */
   readonly name: string
+  /** Units allowed per `window`. */
   readonly limit: number
   /** Window in ms. */
   readonly window: number
+  /** Units a fresh key may spend at once (`limit` unless configured). */
   readonly burst: number
+  /** The quota unit, when one was configured. */
   readonly quotaUnit: string | undefined
   /** Time units per millisecond. */
   readonly u: number
@@ -31,9 +35,13 @@ export interface CompiledRate {
  * store can tell two limiters that share counters but disagree on the rules.
  */
 export interface CompiledPolicy {
+  /** Keys the policy's counters in a store: the limiter's `name` (or fingerprint), `|fallback`/`|global` suffixed for those. */
   readonly namespace: string
+  /** The algorithm the store runs for every rate. */
   readonly algorithm: Algorithm
+  /** The rates a request must all fit, in order. */
   readonly rates: readonly CompiledRate[]
+  /** `algorithm|limit/window/burst,...`: equal exactly when two policies count alike. */
   readonly fingerprint: string
   /** Largest weight any request may carry: the smallest burst (or window limit). */
   readonly maxWeight: number
@@ -41,6 +49,7 @@ export interface CompiledPolicy {
   readonly global: boolean
 }
 
+/** Every {@link Algorithm}, for validating `algorithm` at runtime (a type cannot be enumerated). */
 export const ALGORITHMS: readonly Algorithm[] = [
   'gcra',
   'token-bucket',
@@ -121,7 +130,7 @@ function compileRate(
 
 /**
  * Validates `{ limit, window, burst }` or `{ rates }` and prepares it for the store.
- * @internal Exported for stores and adapters of this repository.
+ * @internal Exported for this repository's tests and benchmarks, which drive stores without a limiter.
  */
 export function compilePolicy(
   where: string,

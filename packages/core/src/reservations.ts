@@ -4,7 +4,9 @@ import type { Store } from './store.js'
 export interface Reservation {
   /** Store time (ms) at which the slot comes. */
   readonly at: number
+  /** Units to refund once it may be given back. */
   readonly weight: number
+  /** Given back by its holder; its units wait until no later reservation of the counter still waits. */
   cancelled: boolean
 }
 

@@ -3,12 +3,15 @@ import type { MaybePromise } from './types.js'
 
 /** One bucket to charge: a policy and a key (`undefined`: the policy's single shared bucket). */
 export interface StoreTarget {
+  /** The rules to apply; its `namespace` keeps its counters apart from other policies'. */
   readonly policy: CompiledPolicy
+  /** The client's key; `undefined` for the policy's single shared bucket (keyless fallback, global ceiling). */
   readonly key: string | undefined
 }
 
 /** A charge the store makes atomically across all its targets: all are charged or none. */
 export interface StoreRequest {
+  /** The buckets to charge, in order: the key's own (or the fallback), then the global ceiling's if any. */
   readonly targets: readonly StoreTarget[]
   /** Units to charge to every rate of every target. */
   readonly weight: number
@@ -19,10 +22,15 @@ export interface StoreRequest {
 }
 
 /** Why a store answered without its backend. */
-export type StoreFallbackReason = 'insurance' | 'store-unavailable'
+export type StoreFallbackReason =
+  /** Decided by a local insurance store with the same rates. */
+  | 'insurance'
+  /** Decided by the store's failure policy alone (allow all or reject all). */
+  | 'store-unavailable'
 
 /** What a store reports back; the limiter turns it into a `Decision`. */
 export interface StoreOutcome {
+  /** Whether the request fits every target (and, from `consume`, was charged); `false`: nothing was charged. */
   readonly allowed: boolean
   /** Shaping: ms until the reserved slot. */
   readonly delayMs: number
@@ -45,6 +53,11 @@ export interface StoreOutcome {
 export interface Store {
   /** `true` when every method answers synchronously (no promise on the hot path). */
   readonly synchronous: boolean
+  /**
+   * Charges `weight` to every target if it fits within `maxDelay` (the earliest slot for all of
+   * them), atomically: a rejected request charges nothing, so a daily rate is not used up by
+   * requests the per-second rate refused.
+   */
   consume(request: StoreRequest): MaybePromise<StoreOutcome>
   /** The outcome a request of `weight` would get, without charging anything. */
   peek(targets: readonly StoreTarget[], weight: number, now: number): MaybePromise<StoreOutcome>
@@ -66,10 +79,16 @@ export interface Store {
 
 /** A store that answers synchronously, like `memoryStore()`. */
 export interface SyncStore extends Store {
+  /** Always `true`: lets `createLimiter` type its limiter `Limiter<true>`. */
   readonly synchronous: true
+  /** {@link Store.consume}, answered without a promise. */
   consume(request: StoreRequest): StoreOutcome
+  /** {@link Store.peek}, answered without a promise. */
   peek(targets: readonly StoreTarget[], weight: number, now: number): StoreOutcome
+  /** {@link Store.refund}, done before it returns. */
   refund(targets: readonly StoreTarget[], weight: number, now: number): void
+  /** {@link Store.reset}, done before it returns. */
   reset(target: StoreTarget, now: number): void
+  /** {@link Store.close}, done before it returns. */
   close(): void
 }

@@ -29,29 +29,44 @@ export interface RateOptions {
 /** A policy given as one rate (`limit` + `window`) or as several rates that must all allow a request. */
 export type PolicyOptions =
   | {
+      /** Units allowed per `window`: a positive whole number. */
       readonly limit: number
+      /** Milliseconds, or a duration string such as `'1m'`. */
       readonly window: Duration
+      /** Units a fresh key may spend at once (GCRA and the buckets only). @default limit */
       readonly burst?: number
+      /** The quota unit reported in `RateLimit-Policy` (`qu`). @default 'requests' (not printed) */
       readonly quotaUnit?: string
+      /** Not with `limit`/`window`: give one form or the other. */
       readonly rates?: never
     }
   | {
+      /** Several rates; a request is allowed only when all allow it, and a rejection charges none. */
       readonly rates: readonly RateOptions[]
+      /** Not with `rates`: each rate carries its own. */
       readonly limit?: never
+      /** Not with `rates`: each rate carries its own. */
       readonly window?: never
+      /** Not with `rates`: each rate carries its own. */
       readonly burst?: never
+      /** Not with `rates`: each rate carries its own. */
       readonly quotaUnit?: never
     }
 
 /** A destination for warnings and store errors. `console` fits. */
 export interface Logger {
+  /** Likely misconfigurations and notable changes (double counting, a missing proxy setting, a store back up). */
   warn(message: string, ...details: unknown[]): void
+  /** Failures at request time (a store outage, a throwing callback), the error as a detail; throttled, never per request. */
   error(message: string, ...details: unknown[]): void
 }
 
 /** Options of {@link createLimiter}. */
 export type LimiterOptions = PolicyOptions & {
-  /** @default 'gcra' */
+  /**
+   * The algorithm every rate runs; `'sliding-window'` cannot shape (`reserve`, `acquire`, `wrap`).
+   * @default 'gcra'
+   */
   readonly algorithm?: Algorithm
   /**
    * Where state lives. Limiters that share a store and a `name` share counters.
@@ -72,7 +87,7 @@ export type LimiterOptions = PolicyOptions & {
    * @default the limiter's own rates
    */
   readonly fallback?: PolicyOptions
-  /** An optional ceiling every request is also charged against (all keys together). */
+  /** An optional ceiling every request is also charged against (all keys together). @default none */
   readonly global?: PolicyOptions
   /** Time source. @default systemClock */
   readonly clock?: Clock
@@ -101,6 +116,7 @@ export type DecisionReason =
 export interface RateStatus {
   /** The rate's name (`'default'`, or as configured). */
   readonly name: string
+  /** Units the rate allows per `window`. */
   readonly limit: number
   /** Window in milliseconds. */
   readonly window: number
@@ -116,9 +132,11 @@ export interface RateStatus {
 
 /** The answer to one request. A plain object: safe to log, serialise and compare. */
 export interface Decision {
+  /** Whether the request may proceed (after `delayMs`, when shaping). A rejected request was charged nothing. */
   readonly allowed: boolean
   /** The key the request was counted under (`undefined`: the shared fallback bucket). */
   readonly key: string | undefined
+  /** The units the request cost, or would have cost when rejected. */
   readonly weight: number
   /** The limit of the tightest rate (lowest `remaining`). */
   readonly limit: number
@@ -132,6 +150,7 @@ export interface Decision {
   readonly delayMs: number
   /** Every rate of the policy (then the global ceiling's), in order. */
   readonly rates: readonly RateStatus[]
+  /** Why: which rates decided, or which fallback did when the store could not. */
   readonly reason: DecisionReason
 }
 
@@ -145,7 +164,7 @@ export interface ConsumeOptions {
 export interface AcquireOptions extends ConsumeOptions {
   /** The longest wait accepted, as a duration; a later slot rejects at once. @default Infinity (any slot a rate can give) */
   readonly maxDelay?: Duration
-  /** Aborting cancels the wait and gives the reservation back. */
+  /** Aborting cancels the wait and gives the reservation back. @default none */
   readonly signal?: AbortSignal
 }
 

@@ -25,6 +25,7 @@ function earliest(
   return fits ? now : start + window
 }
 
+/** The fixed-window kernel: a window start and a count per rate. */
 export const fixedWindow: Kernel = {
   stride: (n) => 2 * n,
   // inspect's resetMs is the time until the rate's state is fresh again, which is what ttl measures

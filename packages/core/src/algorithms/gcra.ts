@@ -32,6 +32,7 @@ export function tatInspect(tat: number, r: CompiledRate, now: number, out: numbe
   out[at + 1] = ceilDiv(backlog, r.u)
 }
 
+/** The GCRA kernel: one TAT per rate (see the comment at the top of this file). */
 export const gcra: Kernel = {
   stride: (n) => n,
   // inspect's resetMs is the time until the rate's state is fresh again, which is what ttl measures

@@ -16,7 +16,10 @@ const KERNELS: Record<Algorithm, Kernel> = {
   'sliding-window': slidingWindow,
 }
 
-/** The kernel that runs `algorithm`. */
+/**
+ * The kernel that runs `algorithm`.
+ * @internal Exported for the memory store and this repository's tests, which check kernels directly.
+ */
 export function kernelFor(algorithm: Algorithm): Kernel {
   return KERNELS[algorithm]
 }

@@ -6,6 +6,7 @@ import type { CompiledRate } from '../policy.js'
  * since the store's origin. A state that has become indistinguishable from a
  * fresh key decides exactly as a fresh key, so an entry that lingers in a cache
  * past that moment changes nothing.
+ * @internal The memory store's contract with its algorithms, exported alongside `kernelFor`.
  */
 export interface Kernel {
   /** How many numbers one key's state takes for `rateCount` rates. */

@@ -18,6 +18,7 @@ function tat(s: Float64Array, o: number, r: CompiledRate, i: number, now: number
   return now * r.u + Math.max(s[o + 1 + i]! - (now - s[o]!) * r.u, 0)
 }
 
+/** The leaky-bucket kernel: a level per rate, deciding as GCRA does. */
 export const leakyBucket: Kernel = {
   stride: (n) => n + 1,
   // inspect's resetMs is the time until the rate's state is fresh again, which is what ttl measures

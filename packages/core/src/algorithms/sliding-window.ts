@@ -58,6 +58,7 @@ function earliest(
   return e < W ? start + W + Math.max(e, 0) : start + 2 * W
 }
 
+/** The sliding-window kernel: a window start and two counts per rate. */
 export const slidingWindow: Kernel = {
   stride: (n) => 3 * n,
   // resetMs is the end of the current window; the state is fresh only once the next one ends too

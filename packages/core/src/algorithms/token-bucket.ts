@@ -23,6 +23,7 @@ function tokensOf(tat: number, r: CompiledRate, now: number): number {
   return r.tau - (tat - now * r.u)
 }
 
+/** The token-bucket kernel: tokens per rate, deciding as GCRA does. */
 export const tokenBucket: Kernel = {
   stride: (n) => n + 1,
   // inspect's resetMs is the time until the rate's state is fresh again, which is what ttl measures

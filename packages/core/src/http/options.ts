@@ -109,10 +109,15 @@ export interface HttpLimitBehaviour<Args extends readonly unknown[], Handler> {
 
 /** The policy fields an HTTP limiter takes, all optional (Fastify route options inherit them). */
 export interface HttpPolicyFields {
+  /** Units allowed per `window`. @default none (inherited, or required with `window`) */
   readonly limit?: number
+  /** Milliseconds or a duration string. @default none (inherited, or required with `limit`) */
   readonly window?: number | string
+  /** Units a fresh key may spend at once. @default limit */
   readonly burst?: number
+  /** The quota unit reported in `RateLimit-Policy`. @default 'requests' (not printed) */
   readonly quotaUnit?: string
+  /** Several rates instead of `limit`/`window`. @default none */
   readonly rates?: PolicyOptions['rates']
 }
 
@@ -123,24 +128,44 @@ export type HttpRateLimitOptions<Args extends readonly unknown[], Handler> = Pol
 type Callback = (a: unknown, b: unknown) => unknown
 type DecisionCallback = (a: unknown, b: unknown, decision: Decision) => unknown
 
-/** Validated options with defaults applied, and the limiter they describe. */
+/**
+ * Validated options with defaults applied, and the limiter they describe.
+ * @internal The output of {@link parseHttpOptions} and the input of `HttpEngine`, for the adapters.
+ */
 export interface HttpConfig {
+  /** The limiter built from the options (or the shared one passed to `parseHttpOptions`). */
   readonly limiter: Limiter
+  /** {@link HttpLimitBehaviour.key}; `undefined`: the client IP via `ipKey`. */
   readonly key: Callback | undefined
+  /** {@link HttpLimitBehaviour.weight}; `undefined`: 1. */
   readonly weight: Callback | undefined
+  /** {@link HttpLimitBehaviour.skip}; `undefined`: skip nothing. */
   readonly skip: Callback | undefined
+  /** `mode: 'delay'`: reserve a slot rather than reject. */
   readonly delay: boolean
+  /** {@link HttpLimitBehaviour.maxDelay} in ms (`Infinity` allowed). */
   readonly maxDelay: number
+  /** {@link HttpLimitBehaviour.statusCode}. */
   readonly statusCode: number
+  /** {@link HttpLimitBehaviour.message}; `undefined`: the default sentence. */
   readonly message: HttpMessage | DecisionCallback | undefined
+  /** {@link HttpLimitBehaviour.handler}, typed by each adapter (its signature differs per framework). */
   readonly handler: unknown
+  /** {@link HttpLimitBehaviour.headers}. */
   readonly headers: HeaderFormat | false
+  /** {@link HttpLimitBehaviour.legacyHeaders}. */
   readonly legacyHeaders: boolean
+  /** {@link HttpLimitBehaviour.failure}. */
   readonly failure: HttpFailurePolicy
+  /** {@link HttpLimitBehaviour.skipFailedRequests}. */
   readonly skipFailedRequests: boolean
+  /** {@link HttpLimitBehaviour.skipSuccessfulRequests}. */
   readonly skipSuccessfulRequests: boolean
+  /** {@link HttpLimitBehaviour.onLimited}. */
   readonly onLimited: DecisionCallback | undefined
+  /** {@link HttpLimitBehaviour.ipv6Subnet}. */
   readonly ipv6Subnet: number | false
+  /** Where request-time failures and warnings go (the `logger` option, or `console`). */
   readonly logger: Logger
 }
 
@@ -164,7 +189,10 @@ const BEHAVIOUR = [
   'ipv6Subnet',
 ] as const
 
-/** Every option name the HTTP adapters share. */
+/**
+ * Every option name the HTTP adapters share.
+ * @internal Exported for this repository's tests, which check it against the documented options.
+ */
 export const HTTP_OPTIONS: readonly string[] = [...POLICY, ...LIMITER, ...BEHAVIOUR]
 
 const DEFAULT_MAX_DELAY = 30_000
@@ -205,6 +233,7 @@ function oneOf<T extends string | false>(
  * Merges route options over defaults (Fastify route config over plugin options): a route
  * that gives its own policy (`limit`/`window`/`burst`/`quotaUnit` or `rates`) drops the
  * defaults' policy and `name`, so it never shares counters with the default limiter by accident.
+ * @internal Used by `@tollgate/fastify` to merge route config over plugin options.
  */
 export function mergeHttpOptions<T extends object>(defaults: T | undefined, route: T): T {
   if (!defaults) return route
@@ -233,6 +262,7 @@ function buildLimiter(where: string, o: Record<string, unknown>): Limiter {
  * Whether options say anything about the limiter itself (its policy, algorithm, store, name,
  * fallback, global ceiling, clock or logger) rather than only about how requests map to it.
  * Route options that do not can run on the default limiter, sharing its counters.
+ * @internal Used by `@tollgate/fastify` to decide whether a route needs a limiter of its own.
  */
 export function hasLimiterOptions(options: object | undefined): boolean {
   if (!options) return false
@@ -240,7 +270,10 @@ export function hasLimiterOptions(options: object | undefined): boolean {
   return [...POLICY, ...LIMITER].some((field) => o[field] !== undefined)
 }
 
-/** Whether options carry a policy of their own (`limit`/`window` or `rates`). */
+/**
+ * Whether options carry a policy of their own (`limit`/`window` or `rates`).
+ * @internal Used by `@tollgate/fastify` to tell plugin options that define a default limiter.
+ */
 export function hasPolicy(options: object | undefined): boolean {
   if (!options) return false
   const o = options as Record<string, unknown>
@@ -253,6 +286,7 @@ export function hasPolicy(options: object | undefined): boolean {
  * @param extra Option names a particular adapter adds (Fastify's `hook`); validated by that adapter.
  * @param shared A limiter to run on instead of building one (a Fastify route that only changes
  *   behaviour options runs on the plugin's limiter); the options' limiter fields are then ignored.
+ * @internal Used by the Express, Koa and Fastify adapters to validate their options identically.
  */
 export function parseHttpOptions(
   where: string,

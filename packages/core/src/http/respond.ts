@@ -2,9 +2,14 @@ import { STATUS_CODES } from 'node:http'
 import { toSeconds } from '../headers.js'
 import type { Decision } from '../types.js'
 
-/** A response body the adapters send as is. */
+/**
+ * A response body the adapters send as is.
+ * @internal What `HttpEngine` hands an adapter's `send` binding.
+ */
 export interface HttpBody {
+  /** The `Content-Type` header value, charset included. */
   readonly contentType: string
+  /** Already serialised, so every framework sends the same bytes whatever its own serialiser would do. */
   readonly body: string
 }
 
@@ -40,7 +45,10 @@ export function prefersJson(accept: string | undefined): boolean {
   return json > 0 && json >= text
 }
 
-/** The default sentence of a rejection. */
+/**
+ * The default sentence of a rejection.
+ * @internal Used by `HttpEngine` (through `limitedBody`) for the adapters' default response.
+ */
 export function limitedMessage(decision: Decision): string {
   if (decision.reason === 'too-heavy') {
     return `This request costs ${decision.weight} units, more than the rate limit admits at once; it can never pass.`
@@ -54,6 +62,7 @@ export function limitedMessage(decision: Decision): string {
  * object as JSON), otherwise a default sentence, as JSON `{ error, message, retryAfter, reason }`
  * when the client prefers JSON (`error` is the reason phrase of `status`, `retryAfter` in
  * seconds, `null` when waiting cannot help).
+ * @internal Used by `HttpEngine` to answer rejected requests for every adapter.
  */
 export function limitedBody(
   decision: Decision,
@@ -78,7 +87,10 @@ export function limitedBody(
   }
 }
 
-/** A string as text, anything else as JSON. */
+/**
+ * A string as text, anything else as JSON.
+ * @internal Used by `HttpEngine` for a user-supplied `message`.
+ */
 export function messageBody(message: HttpMessage): HttpBody {
   return typeof message === 'string'
     ? { contentType: TEXT, body: message }
@@ -90,7 +102,10 @@ const FAILURES: Record<number, string> = {
   503: 'Service Unavailable: the rate limiter cannot reach its store.',
 }
 
-/** The body of a 500/503 answered by the `failure: 'closed'` policy. */
+/**
+ * The body of a 500/503 answered by the `failure: 'closed'` policy.
+ * @internal Used by `HttpEngine` when the limiter cannot decide.
+ */
 export function failureBody(status: number, json: boolean): HttpBody {
   const text = FAILURES[status] ?? 'The rate limiter could not decide on this request.'
   if (!json) return { contentType: TEXT, body: text }
