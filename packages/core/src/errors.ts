@@ -17,11 +17,6 @@ export type TollgateErrorCode =
   | 'ERR_TOLLGATE_POLICY_CONFLICT'
   /** `acquire`/`wrap` got no slot within `maxDelay`, or the weight can never pass (a `RateLimitError`). */
   | 'ERR_TOLLGATE_LIMITED'
-  /**
-   * Reserved for aborted waits; not thrown today: an aborted `acquire` rejects with the
-   * signal's own `reason`, as Node's APIs do.
-   */
-  | 'ERR_TOLLGATE_ABORTED'
   /** The limiter or store was closed (also how pending `acquire` waits end on `close()`). */
   | 'ERR_TOLLGATE_CLOSED'
   /** The store's backend failed where no fallback applies (e.g. `@tollgate/redis` `reset`). */

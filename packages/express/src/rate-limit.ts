@@ -17,8 +17,9 @@ const binding: HttpBinding<Request, Response> = {
     res.setHeader(name, value)
   },
   record: (req, _res, decision) => {
+    const previous = req.rateLimit
     req.rateLimit = decision
-    return collectDecisions(req, decision)
+    return collectDecisions(req, previous, decision)
   },
   // Node's own response API: identical on Express 4 and 5, and cheaper than res.send.
   send: (_req, res, status, body) => {

@@ -45,8 +45,9 @@ const binding: HttpBinding<FastifyRequest, FastifyReply> = {
     reply.header(name, value)
   },
   record: (request, _reply, decision) => {
+    const previous = request.rateLimit
     request.rateLimit = decision
-    return collectDecisions(request, decision)
+    return collectDecisions(request, previous, decision)
   },
   send: (_request, reply, status, body) => {
     reply.code(status).header('content-type', body.contentType).send(body.body)

@@ -1,4 +1,10 @@
-import { collectDecisions, type HttpBinding, HttpEngine, parseHttpOptions } from '@tollgate/core'
+import {
+  collectDecisions,
+  type Decision,
+  type HttpBinding,
+  HttpEngine,
+  parseHttpOptions,
+} from '@tollgate/core'
 import type { Context, Next } from 'koa'
 import type { RateLimitHandler, RateLimitMiddleware, RateLimitOptions } from './types.js'
 
@@ -16,8 +22,9 @@ const binding: HttpBinding<Context, undefined> = {
     ctx.set(name, value)
   },
   record: (ctx, _b, decision) => {
+    const previous = ctx.state.rateLimit as Decision | undefined
     ctx.state.rateLimit = decision
-    return collectDecisions(ctx, decision)
+    return collectDecisions(ctx, previous, decision)
   },
   send: (ctx, _b, status, body) => {
     ctx.status = status

@@ -60,19 +60,21 @@ export interface HttpBinding<A, B> {
 const DECISIONS: unique symbol = Symbol.for('tollgate.decisions')
 
 /**
- * Remembers `decision` on `holder` (the request) and returns every decision of the
- * request so far: one decision, or a list when limiters are stacked. Headers then
- * describe every limiter's policy.
+ * Returns every decision made on a request so far, given the decision the adapter's own property
+ * (`req.rateLimit`, ...) held before this one: that decision alone for the first limiter (nothing
+ * else is kept on the request, so a single limiter adds one property to it), a list once limiters
+ * are stacked. Headers then describe every limiter's policy.
  * @internal Used by the `record` binding of each adapter, which keeps decisions on its request object.
  */
-export function collectDecisions(holder: object, decision: Decision): Decision | readonly Decision[] {
-  const slot = holder as { [DECISIONS]?: Decision | Decision[] }
-  const previous = slot[DECISIONS]
-  if (previous === undefined) {
-    slot[DECISIONS] = decision
-    return decision
-  }
-  const list = Array.isArray(previous) ? [...previous, decision] : [previous, decision]
+export function collectDecisions(
+  holder: object,
+  previous: Decision | null | undefined,
+  decision: Decision,
+): Decision | readonly Decision[] {
+  if (previous === undefined || previous === null) return decision
+  const slot = holder as { [DECISIONS]?: readonly Decision[] }
+  const earlier = slot[DECISIONS]
+  const list = earlier === undefined ? [previous, decision] : [...earlier, decision]
   slot[DECISIONS] = list
   return list
 }
