@@ -102,6 +102,33 @@ describe('scripts', () => {
     await other.close()
   })
 
+  test('a batch reads each key once and writes it once, however many of its requests share the key', async () => {
+    const store = redisStore({ timeout: SLOW, client, denyCache: false })
+    const limiter = createLimiter({ limit: 100, window: '1h', global: { limit: 1000, window: '1h' }, store })
+    await limiter.consume('warmup')
+    await client.config('RESETSTAT')
+    // Something in flight, so the next 40 requests (30 on one key, 10 on another) queue for one turn.
+    const first = limiter.consume('hot')
+    const batch = [
+      ...Array.from({ length: 30 }, () => limiter.consume('hot')),
+      ...Array.from({ length: 10 }, () => limiter.consume('cold')),
+    ]
+    await first
+    const decisions = await Promise.all(batch)
+    expect(decisions.slice(0, 30).map((d) => d.remaining)).toEqual(
+      Array.from({ length: 30 }, (_, i) => 98 - i),
+    )
+    expect(decisions.slice(30).map((d) => d.remaining)).toEqual(Array.from({ length: 10 }, (_, i) => 99 - i))
+    // The lone first call: its key and the ceiling; then the batch, split in two calls (from 16
+    // requests on): each call reads and writes "hot", "cold" (second call only) and the ceiling once.
+    expect(await calls('evalsha')).toBe(3)
+    expect(await calls('get')).toBe(2 + 2 + 3)
+    expect(await calls('set')).toBe(2 + 2 + 3)
+    expect((await limiter.peek('hot')).remaining).toBe(69)
+    expect((await limiter.peek('cold')).remaining).toBe(90)
+    await limiter.close()
+  })
+
   test('an answer that arrived while the event loop was stalled past the timeout still counts', async () => {
     const errors: string[] = []
     const store = redisStore({

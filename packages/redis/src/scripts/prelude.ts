@@ -60,17 +60,52 @@ end
  * delayForOne, r1, reset1, ...} (delayForOne: ms until a request of weight 1
  * would fit, when rejected; it feeds the local deny cache). A late command
  * replies {-1, real} and changes nothing.
+ *
+ * A batch reads each key once and writes it once: the requests of one hot
+ * client (or of a global ceiling) decide on the state the previous request of
+ * the batch left, kept in Lua, and the last state is written when the batch is
+ * done. A state kept here is valid at the `now` it was read or written at
+ * (a caller clock may change `now` from request to request): at another
+ * `now` the key's pending write goes first and the state is read again.
  */
 export const DRIVER = `
+local kept, kept_at, pending, written = {}, {}, {}, {}
+
+local function write(key)
+  local w = pending[key]
+  if not w then return end
+  pending[key] = nil
+  local at = now
+  now = w[3]
+  save(key, w[1], w[2])
+  now = at
+end
+
+local function get(key, rates)
+  if kept_at[key] == now then return kept[key] end
+  write(key)
+  local s = load(key, rates)
+  kept[key] = s
+  kept_at[key] = now
+  return s
+end
+
+local function put(key, s, rates)
+  kept[key] = s
+  kept_at[key] = now
+  if not pending[key] then written[#written + 1] = key end
+  pending[key] = {s, rates, now}
+end
+
 local function decide(keys, params, op, w, max_delay, min_delay)
   local states = {}
-  for k = 1, #keys do states[k] = load(keys[k], params[k]) end
+  for k = 1, #keys do states[k] = get(keys[k], params[k]) end
   if op == 'r' then
     local reply = {1, 0, 0, -1, real, 0}
     for k = 1, #keys do
       if states[k] then
         local s = refund(states[k], params[k], w)
-        save(keys[k], s, params[k])
+        put(keys[k], s, params[k])
         states[k] = s
       end
       inspect(states[k], params[k], reply)
@@ -105,7 +140,7 @@ local function decide(keys, params, op, w, max_delay, min_delay)
       blocked = -1
       for k = 1, #keys do
         states[k] = charge(states[k], params[k], d, w)
-        save(keys[k], states[k], params[k])
+        put(keys[k], states[k], params[k])
       end
     end
   end
@@ -150,5 +185,6 @@ for r = 1, count do
   end
   replies[r] = decide(keys, params, op, w, max_delay, min_delay)
 end
+for i = 1, #written do write(written[i]) end
 return replies
 `

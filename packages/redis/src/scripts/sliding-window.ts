@@ -134,4 +134,4 @@ end
 /** The script for `sliding-window`. */
 export const SLIDING_WINDOW_SCRIPT = `local PARAMS = 2\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link SLIDING_WINDOW_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const SLIDING_WINDOW_SHA = 'e7a836663c237d1cb81faecba26b8437ae87c0ee'
+export const SLIDING_WINDOW_SHA = 'de3172c86133354b440dc39cf29dcba742f3873c'
