@@ -1,15 +1,40 @@
 import http from 'node:http'
 import { createManualClock, type Decision } from '@tollgate/core'
+import { Redis } from 'ioredis'
 import request from 'supertest'
-import { afterEach, describe, expect, test } from 'vitest'
+import { afterAll, afterEach, describe, expect, test } from 'vitest'
+import { startRedis, type TestRedis } from '../../packages/redis/test/helpers/redis-server.ts'
 import { brokenStore, countingStore, recordingLogger, watchedClock } from '../support/doubles.ts'
-import { type AnyOptions, type AppOptions, frameworks, type Started } from '../support/harness.ts'
+import { type AnyOptions, type AppOptions, frameworks, onRedis, type Started } from '../support/harness.ts'
 import { parseDraft7, parseMembers } from '../support/headers.ts'
 
 type Req = { headers: Record<string, string | string[] | undefined> }
 const header = (name: string) => (r: unknown) => (r as Req).headers[name] as string | undefined
 
-describe.each(frameworks)('$name', (framework) => {
+// The scenarios on the latest major of each framework once more, with a Redis store.
+let redisServer: Promise<TestRedis> | undefined
+let redisClient: Promise<Redis> | undefined
+const redis = () => {
+  redisServer ??= startRedis()
+  redisClient ??= redisServer.then(async ({ port }) => {
+    const client = new Redis({ port, host: '127.0.0.1', lazyConnect: true })
+    await client.connect()
+    return client
+  })
+  return redisClient
+}
+afterAll(async () => {
+  ;(await redisClient)?.disconnect()
+  await (await redisServer)?.stop()
+})
+const all = [
+  ...frameworks,
+  ...frameworks
+    .filter((f) => ['express 5', 'koa 3', 'fastify 5'].includes(f.name))
+    .map((f) => onRedis(f, redis)),
+]
+
+describe.each(all)('$name', (framework) => {
   let running: Started[] = []
   afterEach(async () => {
     await Promise.all(running.map((app) => app.close()))

@@ -4,12 +4,15 @@ import type { AddressInfo } from 'node:net'
 import { rateLimit as expressLimit } from '@tollgate/express'
 import { rateLimit as fastifyLimit } from '@tollgate/fastify'
 import { rateLimit as koaLimit } from '@tollgate/koa'
+import { redisStore } from '@tollgate/redis'
 import express5 from 'express'
 import express4 from 'express4'
 import fastify5, { type FastifyInstance } from 'fastify'
 import fastify4 from 'fastify4'
+import type { Redis } from 'ioredis'
 import Koa3 from 'koa'
 import Koa2 from 'koa2'
+import { expect } from 'vitest'
 
 /**
  * Options as the scenarios write them: every callback only reads `.headers`, which Express's
@@ -126,3 +129,27 @@ export const frameworks: readonly Framework[] = [
   fastifyFramework('fastify 5', fastify5),
   fastifyFramework('fastify 4', fastify4 as unknown as typeof fastify5),
 ]
+
+/**
+ * The same frameworks with every limiter on a Redis store (unless a scenario gives its own store):
+ * the adapters run unchanged on an asynchronous store. Redis is the test's own redis-server
+ * (started on first use, on a free loopback port); the scripts run on the limiter's clock
+ * (`clock: 'caller'`) so scenarios keep their manual clocks. Each app gets a store of its own, as a
+ * separate process would, and each test a key prefix of its own, so tests never see each other's
+ * counters while two apps of one test share theirs.
+ */
+export function onRedis(base: Framework, redis: () => Promise<Redis>): Framework {
+  return {
+    name: `${base.name} + redis`,
+    async start(limiters, app) {
+      const client = await redis()
+      const prefix = `conf:${expect.getState().currentTestName ?? 'test'}:`.replace(/[{}]/g, '_')
+      const withStore = limiters.map((options) =>
+        options.store === undefined
+          ? { ...options, store: redisStore({ client, prefix, clock: 'caller', timeout: 10_000 }) }
+          : options,
+      )
+      return base.start(withStore, app)
+    },
+  }
+}

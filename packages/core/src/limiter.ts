@@ -544,10 +544,13 @@ class RateLimiter implements Limiter<boolean> {
     const targets = key === undefined ? this.fallbackTargets : this.targets(key)
     const heavy =
       weight > targets[0]!.policy.maxWeight || (this.global !== undefined && weight > this.global.maxWeight)
-    const outcome =
-      heavy || !charge
-        ? this.store.peek(targets, weight, now)
-        : this.store.consume({ targets, weight, maxDelay, now })
+    // A too-heavy request only reports the rates' state (its wait is infinite): the store peeks
+    // with one unit, never with a weight whose arithmetic could overflow (1e308 × an interval).
+    const outcome = heavy
+      ? this.store.peek(targets, 1, now)
+      : charge
+        ? this.store.consume({ targets, weight, maxDelay, now })
+        : this.store.peek(targets, weight, now)
     const rates = this.global ? this.allRates(targets[0]!.policy) : targets[0]!.policy.rates
     if (isPromise(outcome)) {
       return outcome.then((o) =>

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { createLimiter, createManualClock } from '@tollgate/core'
+import { compilePolicy, createLimiter, createManualClock } from '@tollgate/core'
 import { redisStore, SCRIPTS } from '@tollgate/redis'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, beforeEach, describe, expect, test, vi } from 'vitest'
@@ -128,6 +128,27 @@ describe('scripts', () => {
     expect((await limiter.peek('cold')).remaining).toBe(90)
     await limiter.close()
   })
+
+  test.each(['gcra', 'fixed-window', 'sliding-window'] as const)(
+    '%s: a huge weight (1e308, Number.MAX_VALUE) is too heavy at once and never stalls Redis',
+    async (algorithm) => {
+      const store = redisStore({ timeout: SLOW, client, denyCache: false })
+      const limiter = createLimiter({ limit: 5, window: '1m', algorithm, store })
+      for (const weight of [1e308, Number.MAX_VALUE]) {
+        expect(await limiter.consume('k', { weight })).toMatchObject({ allowed: false, reason: 'too-heavy' })
+        expect(await limiter.peek('k', { weight })).toMatchObject({ allowed: false, reason: 'too-heavy' })
+        await limiter.refund('k', weight)
+      }
+      // The scripts themselves survive it too (their whole-number division once looped forever on
+      // an infinite product): a peek straight through the store answers.
+      const policy = compilePolicy('test', { limit: 5, window: 60_000 }, algorithm, 'direct')
+      // (Stores leave too-heavy to the limiter: only that it answers matters here.)
+      const outcome = await store.peek([{ policy, key: 'k' }], 1e308, 0)
+      expect(outcome.rates).toHaveLength(2)
+      expect(await limiter.consume('k')).toMatchObject({ allowed: true, remaining: 4 })
+      await limiter.close()
+    },
+  )
 
   test('an answer that arrived while the event loop was stalled past the timeout still counts', async () => {
     const errors: string[] = []

@@ -28,8 +28,11 @@ if ARGV[1] ~= '' and real > tonumber(ARGV[1]) then return {-1, real} end
 local pad = tonumber(ARGV[2])
 local now = real
 
+-- Whole-number division, exact for integers. An infinite dividend (a weight that overflows a
+-- product) is returned as is: the adjustment loops below would never end on it.
 local function ceil_div(a, b)
   if a <= 0 then return 0 end
+  if a == math.huge then return a end
   local q = math.ceil(a / b)
   if a ~= math.floor(a) or b ~= math.floor(b) then return q end
   while q * b < a do q = q + 1 end
@@ -38,6 +41,7 @@ local function ceil_div(a, b)
 end
 
 local function floor_div(a, b)
+  if a == math.huge or a == -math.huge then return a end
   local q = math.floor(a / b)
   if a ~= math.floor(a) or b ~= math.floor(b) then return q end
   while q * b > a do q = q - 1 end
