@@ -25,6 +25,7 @@ test('a smoke run measures every library and renders RESULTS.md', async () => {
       'tollgate-fixed-window',
       'rate-limiter-flexible',
       'express-rate-limit',
+      'lru-cache-get',
     ]),
   )
   for (const row of results.core!.rows) expect(row.opsPerSec).toBeGreaterThan(0)
@@ -34,8 +35,13 @@ test('a smoke run measures every library and renders RESULTS.md', async () => {
     'fastify',
     'koa',
   ])
+  expect(injected.filter((row) => row.variant === 'tollgate-no-headers').map((row) => row.framework)).toEqual(
+    ['express', 'fastify', 'koa'],
+  )
   for (const row of injected) expect(Object.keys(row.statuses)).toEqual(['200'])
   const markdown = readFileSync(join(BENCH, '.tmp', 'smoke', 'RESULTS.md'), 'utf8')
   expect(markdown).toContain('## Targets (issue 5)')
+  expect(markdown).toContain('| Why / plan |')
+  expect(markdown).toContain('_Tollgate, `headers: false`_')
   expect(markdown).toMatch(/\| tollgate-gcra \| one hot key \| [\d,]+ \|/)
 })

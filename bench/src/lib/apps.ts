@@ -33,6 +33,8 @@ export type Variant =
   /** A pass-through middleware that sets the two draft-8 headers Tollgate sends, as constants. */
   | 'headers'
   | 'tollgate'
+  /** Tollgate's adapter exactly as `tollgate`, with `headers: false`: the limiter without its two headers. */
+  | 'tollgate-no-headers'
   | 'express-rate-limit'
   | 'rate-limiter-flexible'
   | '@fastify/rate-limit'
@@ -73,6 +75,7 @@ async function tollgateOptions(
     window: WINDOW_MS,
     ...(store ? { store } : {}),
     ...(many ? { key: keyOf } : {}),
+    ...(spec.variant === 'tollgate-no-headers' ? { headers: false } : {}),
   }
 }
 
@@ -99,7 +102,8 @@ async function expressApp(spec: ServerSpec): Promise<RequestListener> {
         next()
       })
       break
-    case 'tollgate': {
+    case 'tollgate':
+    case 'tollgate-no-headers': {
       const { rateLimit } = await importTollgate<ExpressModule>('express')
       app.use(rateLimit(await tollgateOptions(spec, headerKey as never)))
       break
@@ -158,7 +162,8 @@ async function fastifyApp(spec: ServerSpec): Promise<FastifyInstance> {
         done()
       })
       break
-    case 'tollgate': {
+    case 'tollgate':
+    case 'tollgate-no-headers': {
       const mod = await importTollgate<FastifyModule>('fastify')
       const plugin = (mod.rateLimit ?? mod.default) as Parameters<typeof app.register>[0]
       const keyOf = (request: { headers: IncomingMessage['headers'] }) => String(request.headers[KEY_HEADER])
@@ -197,7 +202,8 @@ async function koaApp(spec: ServerSpec): Promise<RequestListener> {
         return next()
       })
       break
-    case 'tollgate': {
+    case 'tollgate':
+    case 'tollgate-no-headers': {
       const { rateLimit } = await importTollgate<KoaModule>('koa')
       const keyOf = (ctx: Koa.Context) => ctx.get(KEY_HEADER)
       app.use(rateLimit(await tollgateOptions(spec, keyOf as never)) as Koa.Middleware)

@@ -16,6 +16,8 @@ export interface AdapterOptions {
   readonly window: number | string
   readonly store?: Store
   readonly key?: (...args: never[]) => string | undefined
+  /** `false`: no rate-limit headers (DESIGN.md: draft-8 headers by default). */
+  readonly headers?: false
 }
 
 export interface ExpressModule {

@@ -32,8 +32,8 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
   out.push('## Targets (issue 5)', '')
   out.push(
     table(
-      ['', 'Area', 'Target', 'Measured'],
-      judge(results).map((line) => [mark(line.pass), line.area, line.target, line.measured]),
+      ['', 'Area', 'Target', 'Measured', 'Why / plan'],
+      judge(results).map((line) => [mark(line.pass), line.area, line.target, line.measured, line.why]),
     ),
     '',
   )
@@ -86,9 +86,9 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
       'npx --yes pnpm@10 --filter @tollgate/bench run bench -- --only core,redis   # some sections, merged into the last run',
       '```',
       '',
-      `- **Core**: one process per library × key set × round (${c.rounds} rounds, interleaved), warm-up ${c.warmupMs} ms plus one pass over every key, then mitata \`measure\` for ≥ ${c.minCpuMs} ms of CPU. Limit 10⁹ per hour: never reached. Asynchronous APIs (\`RateLimiterMemory.consume\`, \`MemoryStore.increment\`) are awaited, as callers must.`,
+      `- **Core**: one process per library × key set × round (${c.rounds} rounds, interleaved), warm-up ${c.warmupMs} ms plus one pass over every key, then mitata \`measure\` for ≥ ${c.minCpuMs} ms of CPU. Limit 10⁹ per hour: never reached. Asynchronous APIs (\`RateLimiterMemory.consume\`, \`MemoryStore.increment\`) are awaited, as callers must. \`lru-cache-get\` is a reference, not a limiter: only \`cache.get(key)\` on an \`LRUCache\` (max 100,000, as Tollgate's \`memoryStore\` builds it) prefilled with the key set, the floor of any store keeping per-key state in lru-cache.`,
       `- **Added CPU without sockets**: one process per framework with every variant; ${config.inject.warmup} warm-up requests each, then ${config.inject.rounds} rounds of one batch of ${config.inject.requests} sequential injected requests per variant (order rotated); CPU (\`process.cpuUsage\`) per request, median over rounds.`,
-      `- **HTTP**: one server process per case, autocannon in the orchestrator process (\`-c ${h.connections}\`, ${h.seconds} s one key, ${h.manySeconds} s 100,000 keys, after ${h.warmupSeconds} s of warm-up), ${h.rounds} rounds; in each round and key set every framework runs bare, then each limiter (order rotated per round). Ratio = req/s ÷ the bare server's req/s in the same round. CPU = \`process.cpuUsage()\` delta of the server ÷ requests; Redis CPU = \`INFO cpu\` delta ÷ requests. Each limiter runs with its defaults (headers included), limit 10⁹ per hour. One key: every request comes from 127.0.0.1 and each library keys by client IP. 100,000 keys: the key is the \`x-key\` header, cycling through 100,000 values; a fresh server sees each value for the first time until the cycle wraps (at a few thousand req/s, never within one measurement), so this variant measures the new-key path (insert, and eviction where a store is bounded). Redis is flushed after every Redis case.`,
+      `- **HTTP**: one server process per case, autocannon in the orchestrator process (\`-c ${h.connections}\`, ${h.seconds} s one key, ${h.manySeconds} s 100,000 keys, after ${h.warmupSeconds} s of warm-up), ${h.rounds} rounds; in each round and key set every framework runs bare, then each limiter (order rotated per round). Ratio = req/s ÷ the bare server's req/s in the same round. CPU = \`process.cpuUsage()\` delta of the server ÷ requests; Redis CPU = \`INFO cpu\` delta ÷ requests. Each limiter runs with its defaults (headers included), limit 10⁹ per hour; two references split Tollgate's cost: _only the two headers_ (a middleware setting Tollgate's two headers as constants) and _Tollgate, \`headers: false\`_ (memory store; the limiter without its headers). One key: every request comes from 127.0.0.1 and each library keys by client IP. 100,000 keys: the key is the \`x-key\` header, cycling through 100,000 values; a fresh server sees each value for the first time until the cycle wraps (at a few thousand req/s, never within one measurement), so this variant measures the new-key path (insert, and eviction where a store is bounded). Redis is flushed after every Redis case.`,
       `- **Redis**: a Node process with N decisions in flight (${r.inflight.join(', ')}) for ${r.measureMs / 1000} s after ${r.warmupMs / 1000} s of warm-up, one ioredis connection, 100,000 keys cycled. Round trips = commands the client sent (ioredis \`sendCommand\` count); Redis-side commands from \`INFO commandstats\` (they include the calls inside scripts). Ceiling: \`redis-benchmark -c N -n ${r.ceilingRequests} EVALSHA <sha of "return 1"> 0\`, with \`-P 16\`/\`-P 64\` for pipelining.`,
       `- **Memory**: (heap used + external) after tracking ${n0(m.keys)} keys \`user:0…\` minus before, both after two full GCs, ÷ keys (\`--expose-gc\`). Flood: ${n0(m.floodKeys)} distinct keys through a limiter on \`memoryStore({ max: ${n0(m.floodMax)} })\`, RSS sampled 20 times, as it runs and right after a full GC; flat means the after-GC peak of the second half is within 10 % of the first half's and the heap after GC grows by at most 5 MB. Server: an Express server gets ${n0(m.serverKeys)} requests with distinct keys (autocannon -c 50), then RSS after GC, compared with the bare server that got the same requests.`,
       `- **Under attack**: one key with limit 10 per minute, ${a.inflight} decisions in flight for ${a.measureMs / 1000} s through Redis, after ${a.warmupMs / 1000} s of warm-up; Tollgate's \`redisStore\` with its deny cache (default) and with \`denyCache: false\`; rate-limiter-flexible with and without \`inMemoryBlockOnConsumed\`.`,
@@ -139,9 +139,11 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
           const name =
             row.variant === 'tollgate'
               ? '**Tollgate**'
-              : row.variant === 'headers'
-                ? '_only the two headers_'
-                : row.variant
+              : row.variant === 'tollgate-no-headers'
+                ? '_Tollgate, `headers: false`_'
+                : row.variant === 'headers'
+                  ? '_only the two headers_'
+                  : row.variant
           rows.push([
             framework,
             name,
@@ -188,7 +190,7 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
   out.push('### Added CPU per request without sockets (in-process injection)', '')
   if (results.inject) {
     out.push(
-      "Each app in its own process, requests injected in-process (light-my-request; `fastify.inject`), memory store, one key; CPU per request of the app minus the bare app of the same round. Over real sockets the kernel's share of a request (most of it on this VM) and its noise hide differences of a few µs; here they are resolvable.",
+      "Each app in its own process, requests injected in-process (light-my-request; `fastify.inject`), memory store, one key; CPU per request of the app minus the bare app of the same round. _noop_: a pass-through middleware (what any middleware costs); _headers_: one that only sets Tollgate's two headers as constants; _Tollgate, `headers: false`_: Tollgate's adapter without its headers (the limiter alone). Over real sockets the kernel's share of a request (most of it on this VM) and its noise hide differences of a few µs; here they are resolvable.",
       '',
       table(
         ['Framework', 'Limiter', 'CPU µs/request', 'added µs/request (median)', 'min–max over rounds'],
@@ -196,9 +198,11 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
           row.framework,
           row.variant === 'tollgate'
             ? '**Tollgate**'
-            : row.variant === 'noop' || row.variant === 'headers'
-              ? `_${row.variant}_`
-              : row.variant,
+            : row.variant === 'tollgate-no-headers'
+              ? '_Tollgate, `headers: false`_'
+              : row.variant === 'noop' || row.variant === 'headers'
+                ? `_${row.variant}_`
+                : row.variant,
           f1(row.cpuPerRequest),
           signed(row.added),
           `${signed(row.addedRange[0])} to ${signed(row.addedRange[1])}`,

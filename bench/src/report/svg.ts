@@ -4,10 +4,18 @@ const esc = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt
 
 const COLORS: Record<string, string> = {
   tollgate: '#2563eb',
+  'tollgate-no-headers': '#93c5fd',
+  headers: '#d1d5db',
   'express-rate-limit': '#9ca3af',
   'rate-limiter-flexible': '#6b7280',
   '@fastify/rate-limit': '#9ca3af',
   'koa-ratelimit': '#9ca3af',
+}
+
+const LABELS: Record<string, string> = {
+  tollgate: 'Tollgate',
+  'tollgate-no-headers': 'Tollgate, headers: false',
+  headers: 'only the two headers (no limiter)',
 }
 
 const TITLE = 'HTTP req/s relative to the bare server (1.00 = no overhead), one key, autocannon -c 50'
@@ -39,8 +47,7 @@ export function ratioChart(rows: readonly HttpRow[], targets: (row: HttpRow) => 
     for (const row of list) {
       const color = COLORS[row.variant] ?? '#9ca3af'
       const [lo, hi] = row.ratioRange
-      const label =
-        row.variant === 'tollgate' ? 'Tollgate' : row.variant === 'headers' ? 'only the headers' : row.variant
+      const label = LABELS[row.variant] ?? row.variant
       parts.push(`<text x="${left - 8}" y="${y + 13}" text-anchor="end">${esc(label)}</text>`)
       parts.push(
         `<rect x="${left}" y="${y}" width="${(x(row.ratio) - left).toFixed(1)}" height="${barH}" fill="${color}"/>`,

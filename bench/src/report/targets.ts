@@ -1,4 +1,7 @@
+import type { CoreRow } from '../sections/core.ts'
 import type { HttpRow } from '../sections/http.ts'
+import type { ScriptCost } from '../sections/redis.ts'
+import type { RedisResult } from '../workers/redis-decisions.ts'
 import type { Results } from './results.ts'
 
 /** One line of issue 5's targets, judged on this run. `pass` is undefined when it could not be measured. */
@@ -7,6 +10,8 @@ export interface TargetLine {
   readonly target: string
   readonly measured: string
   readonly pass: boolean | undefined
+  /** When the target is not met: why, with figures of this run, and the plan. Empty otherwise. */
+  readonly why: string
 }
 
 const HTTP_MEMORY: Record<string, number> = { express: 0.97, fastify: 0.95, koa: 0.95 }
@@ -20,60 +25,81 @@ export function httpTarget(row: HttpRow): number | undefined {
 
 const f2 = (n: number) => n.toFixed(2)
 const signed = (n: number) => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(1)}`
+const f1 = (n: number) => n.toFixed(1)
+const pct = (n: number) => `${(n * 100).toFixed(0)} %`
 const missingLine = (area: string, target: string, why: string): TargetLine => ({
   area,
   target,
   measured: why,
   pass: undefined,
+  why: '',
 })
+/** A judged line: the why/plan text is kept only when the target is not met. */
+const judged = (line: Omit<TargetLine, 'why'>, why: () => string | undefined): TargetLine => ({
+  ...line,
+  why: line.pass === false ? (why() ?? '') : '',
+})
+/** Server CPU µs/request the bare server may grow by before req/s falls under `target` × bare. */
+/** A ratio next to its target, with a third decimal when two would print them equal. */
+const vs = (ratio: number, target: number) => (f2(ratio) === f2(target) ? ratio.toFixed(3) : f2(ratio))
+const cpuBudget = (bareCpu: number, target: number) => bareCpu * (1 / target - 1)
+const HELPERS = new Set(['tollgate', 'tollgate-no-headers', 'bare', 'noop', 'headers'])
 
 export function judge(results: Results): TargetLine[] {
   const lines: TargetLine[] = []
   const http = results.http
+  const httpRow = (framework: string, variant: string, store: 'memory' | 'redis') =>
+    http?.rows.find(
+      (r) => r.framework === framework && r.store === store && r.variant === variant && r.keys === 'one',
+    )
+  const bareOf = (framework: string) => http?.bare.find((b) => b.framework === framework && b.keys === 'one')
+  const injectOf = (framework: string, variant: string) =>
+    results.inject?.rows.find((r) => r.framework === framework && r.variant === variant)
   for (const store of ['memory', 'redis'] as const) {
     for (const framework of ['express', 'fastify', 'koa']) {
       const target = (store === 'memory' ? HTTP_MEMORY : HTTP_REDIS)[framework]!
       const area = `HTTP ${store} store`
       const text = `${framework} + Tollgate ≥ ${target} × bare req/s`
-      const row = http?.rows.find(
-        (r) => r.framework === framework && r.store === store && r.variant === 'tollgate' && r.keys === 'one',
-      )
+      const row = httpRow(framework, 'tollgate', store)
       if (!row) {
         lines.push(missingLine(area, text, http ? 'not measured (package not built yet)' : 'section not run'))
         continue
       }
-      const peers = http!.rows
-        .filter(
-          (r) =>
-            r.framework === framework &&
-            r.store === store &&
-            r.keys === 'one' &&
-            r.variant !== 'tollgate' &&
-            r.variant !== 'headers',
-        )
-        .map((r) => `${r.variant} ${f2(r.ratio)}`)
-        .join(', ')
+      const peerRows = http!.rows.filter(
+        (r) => r.framework === framework && r.store === store && r.keys === 'one' && !HELPERS.has(r.variant),
+      )
+      const peers = peerRows.map((r) => `${r.variant} ${f2(r.ratio)}`).join(', ')
       const floor = http!.rows.find(
         (r) => r.framework === framework && r.keys === 'one' && r.variant === 'headers',
       )
       const floorText = floor
         ? `; a middleware that only sets the two headers: ${f2(floor.ratio)} (${f2(floor.ratioRange[0])}–${f2(floor.ratioRange[1])})`
         : ''
-      lines.push({
-        area,
-        target: text,
-        measured: `${f2(row.ratio)} (${f2(row.ratioRange[0])}–${f2(row.ratioRange[1])}); peers: ${peers}${floorText}`,
-        pass: row.ratio >= target,
-      })
+      const noHeaders = store === 'memory' ? httpRow(framework, 'tollgate-no-headers', 'memory') : undefined
+      const noHeadersText = noHeaders
+        ? `; Tollgate with headers: false ${f2(noHeaders.ratio)} (${f2(noHeaders.ratioRange[0])}–${f2(noHeaders.ratioRange[1])})`
+        : ''
+      const bare = bareOf(framework)
+      lines.push(
+        judged(
+          {
+            area,
+            target: text,
+            measured: `${f2(row.ratio)} (${f2(row.ratioRange[0])}–${f2(row.ratioRange[1])}); peers: ${peers}${floorText}${noHeadersText}`,
+            pass: row.ratio >= target,
+          },
+          () =>
+            store === 'memory'
+              ? memoryRatioWhy(framework, target, row, floor, noHeaders, bare?.cpuPerRequest)
+              : redisRatioWhy(framework, target, row, peerRows, bare?.cpuPerRequest),
+        ),
+      )
     }
   }
   for (const framework of ['express', 'fastify', 'koa']) {
     const text = `${framework}: added server CPU per request ≤ 1 µs`
-    const injected = results.inject?.rows.find((r) => r.framework === framework && r.variant === 'tollgate')
-    const row = http?.rows.find(
-      (r) =>
-        r.framework === framework && r.store === 'memory' && r.variant === 'tollgate' && r.keys === 'one',
-    )
+    const injected = injectOf(framework, 'tollgate')
+    const row = httpRow(framework, 'tollgate', 'memory')
     if (!injected && !row) {
       lines.push(missingLine('HTTP memory store', text, 'not measured'))
       continue
@@ -81,27 +107,39 @@ export function judge(results: Results): TargetLine[] {
     const parts: string[] = []
     if (injected) {
       const rows = results.inject!.rows.filter((r) => r.framework === framework)
-      const of = (variant: string) => rows.find((r) => r.variant === variant)
       const peers = rows
-        .filter((r) => !['tollgate', 'bare', 'noop', 'headers'].includes(r.variant))
+        .filter((r) => !HELPERS.has(r.variant))
         .map((r) => `${r.variant} ${signed(r.added)}`)
         .join(', ')
-      const noop = of('noop')
-      const headers = of('headers')
+      const noop = injectOf(framework, 'noop')
+      const headers = injectOf(framework, 'headers')
+      const noHeaders = injectOf(framework, 'tollgate-no-headers')
       parts.push(
-        `${signed(injected.added)} µs in-process (rounds ${signed(injected.addedRange[0])} to ${signed(injected.addedRange[1])}; peers: ${peers}; an empty middleware ${noop ? signed(noop.added) : '?'}, one setting two constant headers ${headers ? signed(headers.added) : '?'})`,
+        `${signed(injected.added)} µs in-process (rounds ${signed(injected.addedRange[0])} to ${signed(injected.addedRange[1])}; peers: ${peers}; an empty middleware ${noop ? signed(noop.added) : '?'}, one setting two constant headers ${headers ? signed(headers.added) : '?'}${noHeaders ? `, Tollgate with headers: false ${signed(noHeaders.added)}` : ''})`,
       )
     }
     if (row)
       parts.push(
         `${signed(row.addedCpu)} µs over sockets (of ${row.cpuPerRequest.toFixed(0)} µs/request, ±noise)`,
       )
-    lines.push({
-      area: 'HTTP memory store',
-      target: text,
-      measured: parts.join('; '),
-      pass: (injected ? injected.added : row!.addedCpu) <= 1,
-    })
+    lines.push(
+      judged(
+        {
+          area: 'HTTP memory store',
+          target: text,
+          measured: parts.join('; '),
+          pass: (injected ? injected.added : row!.addedCpu) <= 1,
+        },
+        () =>
+          cpuWhy(
+            framework,
+            injected?.added,
+            injectOf(framework, 'noop')?.added,
+            injectOf(framework, 'headers')?.added,
+            injectOf(framework, 'tollgate-no-headers')?.added,
+          ),
+      ),
+    )
   }
 
   const core = results.core
@@ -114,12 +152,19 @@ export function judge(results: Results): TargetLine[] {
       continue
     }
     const fixed = core!.rows.find((r) => r.lib === 'tollgate-fixed-window' && r.keys === keys)
-    lines.push({
-      area: 'Core',
-      target: text,
-      measured: `GCRA ${f2(row.vsFlexible)}× (${f2(row.vsFlexibleRange[0])}–${f2(row.vsFlexibleRange[1])})${fixed ? `; fixed window ${f2(fixed.vsFlexible)}×` : ''}`,
-      pass: row.vsFlexible >= 3,
-    })
+    const lru = core!.rows.find((r) => r.lib === 'lru-cache-get' && r.keys === keys)
+    const flexible = core!.rows.find((r) => r.lib === 'rate-limiter-flexible' && r.keys === keys)
+    lines.push(
+      judged(
+        {
+          area: 'Core',
+          target: text,
+          measured: `GCRA ${f2(row.vsFlexible)}× (${f2(row.vsFlexibleRange[0])}–${f2(row.vsFlexibleRange[1])})${fixed ? `; fixed window ${f2(fixed.vsFlexible)}×` : ''}${lru ? `; lru-cache get alone ${f2(lru.vsFlexible)}×` : ''}`,
+          pass: row.vsFlexible >= 3,
+        },
+        () => (lru && flexible ? coreWhy(keys, row.opsPerSec, lru, flexible.opsPerSec) : undefined),
+      ),
+    )
   }
 
   const redis = results.redis
@@ -140,17 +185,23 @@ export function judge(results: Results): TargetLine[] {
         'exactly 1 round trip per decision (Tollgate: at most 1; one turn of the event loop shares one)',
       measured: `${trips.map((t) => t.toFixed(3)).join(' / ')} commands sent per decision at ${tg.map((r) => r.inflight).join(' / ')} in flight`,
       pass: trips.every((t) => t <= 1.005),
+      why: '',
     })
     const at50 = tg.find((r) => r.inflight === 50)
     const peer50 = redis!.results.find((r) => r.lib === 'rate-limiter-flexible' && r.inflight === 50)
     if (at50 && peer50) {
       const ratio = at50.redisDecisionsPerSec / peer50.redisDecisionsPerSec
-      lines.push({
-        area: 'Redis',
-        target: '≥ 2 × RateLimiterRedis decisions/s at 50 in flight',
-        measured: `${f2(ratio)}× (${Math.round(at50.redisDecisionsPerSec)} vs ${Math.round(peer50.redisDecisionsPerSec)} decisions/s)`,
-        pass: ratio >= 2,
-      })
+      lines.push(
+        judged(
+          {
+            area: 'Redis',
+            target: '≥ 2 × RateLimiterRedis decisions/s at 50 in flight',
+            measured: `${f2(ratio)}× (${Math.round(at50.redisDecisionsPerSec)} vs ${Math.round(peer50.redisDecisionsPerSec)} decisions/s)`,
+            pass: ratio >= 2,
+          },
+          () => redisWhy(at50, peer50, redis!.scripts ?? []),
+        ),
+      )
     }
     const ceiling = redis!.ceilings.find((c) => c.clients === 50 && c.pipeline === 1)
     if (at50 && ceiling) {
@@ -160,6 +211,7 @@ export function judge(results: Results): TargetLine[] {
         target: '≥ 50 % of the measured EVALSHA ceiling (redis-benchmark -c 50, no pipelining)',
         measured: `${(share * 100).toFixed(0)} % (${Math.round(at50.redisDecisionsPerSec)} of ${Math.round(ceiling.rps)}/s)`,
         pass: share >= 0.5,
+        why: '',
       })
     }
   }
@@ -176,6 +228,7 @@ export function judge(results: Results): TargetLine[] {
             .map((r) => `${r.lib} ${r.bytesPerKey.toFixed(0)} B`)
             .join(', ')})`,
           pass: perKey.bytesPerKey <= 150,
+          why: '',
         }
       : missingLine('Memory', '≤ 150 bytes per single-rate key at 1M keys', 'not measured'),
   )
@@ -190,6 +243,7 @@ export function judge(results: Results): TargetLine[] {
             .map((s) => `${s.variant} ${signed(s.rssOverBareMB)} MB`)
             .join(', ')})`,
           pass: server.rssOverBareMB <= 20,
+          why: '',
         }
       : missingLine(
           'Memory',
@@ -209,6 +263,7 @@ export function judge(results: Results): TargetLine[] {
       target: `flat RSS under a flood of ${flood.keys.toLocaleString('en-US')} distinct keys (max ${flood.max.toLocaleString('en-US')})`,
       measured: `RSS after GC, peak of 2nd half − peak of 1st half: ${flood.rssGrowthMB.toFixed(1)} MB; heap after GC ${early.toFixed(1)} → ${late.toFixed(1)} MB`,
       pass: flat,
+      why: '',
     })
   } else {
     lines.push(missingLine('Memory', 'flat RSS under a 10M-key flood', 'not measured'))
@@ -224,9 +279,136 @@ export function judge(results: Results): TargetLine[] {
       target: 'deny cache: ≥ 10 × fewer Redis commands than without',
       measured: `${on.sentPerSec > 0 ? `${fewer.toFixed(0)}× fewer` : 'no Redis command at all'} with the deny cache: ${Math.round(on.sentPerSec)} vs ${Math.round(off.sentPerSec)} commands/s sent; ${Math.round(on.decisionsPerSec)} vs ${Math.round(off.decisionsPerSec)} decisions/s`,
       pass: fewer >= 10,
+      why: '',
     })
   } else {
     lines.push(missingLine('Under attack', 'deny cache: ≥ 10 × fewer Redis commands', 'not measured'))
   }
   return lines
+}
+
+/** Why an HTTP memory-store ratio target is missed: the headers' share and the limiter's own. */
+function memoryRatioWhy(
+  framework: string,
+  target: number,
+  row: HttpRow,
+  headers: HttpRow | undefined,
+  noHeaders: HttpRow | undefined,
+  bareCpu: number | undefined,
+): string {
+  const parts: string[] = []
+  let plan = "Plan: cut the limiter's own work per request"
+  if (headers && headers.ratio < target) {
+    parts.push(
+      `only setting the two headers gives ${vs(headers.ratio, target)} < ${target}: no limiter sending the standard headers (on by default) reaches ${target} on ${framework}`,
+    )
+    if (noHeaders) {
+      parts.push(`Tollgate with headers: false: ${vs(noHeaders.ratio, target)} vs ${target}`)
+      plan =
+        noHeaders.ratio >= target
+          ? 'Plan: keep the headers (design); without them the limiter meets the target'
+          : `Plan: cut the limiter's own work per request (headers: false still ${f2(noHeaders.ratio)})`
+    }
+  } else if (noHeaders) {
+    if (noHeaders.ratio >= target) {
+      parts.push(
+        `with headers: false ${vs(noHeaders.ratio, target)} ≥ ${target}${headers ? `, headers alone ${vs(headers.ratio, target)}` : ''}: limiter and headers together miss it`,
+      )
+      plan = 'Plan: set the two headers with fewer framework calls (the policy value is already cached)'
+    } else {
+      parts.push(
+        `with headers: false still ${vs(noHeaders.ratio, target)} < ${target}: the limiter itself is the gap`,
+      )
+    }
+  }
+  if (bareCpu !== undefined)
+    parts.push(
+      `${target} allows +${f1(cpuBudget(bareCpu, target))} µs server CPU/request over bare's ${f1(bareCpu)}; Tollgate ${signed(row.addedCpu)}${noHeaders ? `, headers: false ${signed(noHeaders.addedCpu)}` : ''}${headers ? `, headers only ${signed(headers.addedCpu)}` : ''}`,
+    )
+  return `${parts.join('; ')}. ${plan}.`
+}
+
+/** Why an HTTP Redis-store ratio target is missed: server CPU vs Redis CPU per request. */
+function redisRatioWhy(
+  framework: string,
+  target: number,
+  row: HttpRow,
+  peers: readonly HttpRow[],
+  bareCpu: number | undefined,
+): string {
+  const redisCpu = row.redisCpuPerRequest
+  const peerText = peers
+    .map(
+      (p) =>
+        `${p.variant} ${signed(p.addedCpu)} µs${p.redisCpuPerRequest === undefined ? '' : `, Redis ${f1(p.redisCpuPerRequest)} µs`}`,
+    )
+    .join('; ')
+  const figures = `server CPU ${f1(row.cpuPerRequest)} µs/request vs bare ${bareCpu === undefined ? '?' : f1(bareCpu)} (${signed(row.addedCpu)}${bareCpu === undefined ? '' : `; ${target} allows +${f1(cpuBudget(bareCpu, target))}`}), Redis CPU ${redisCpu === undefined ? '?' : f1(redisCpu)} µs/request, ${row.redisCallsPerRequest === undefined ? '?' : f2(row.redisCallsPerRequest)} Redis cmds/request${peerText ? ` (peers: ${peerText})` : ''}`
+  if (bareCpu === undefined) return `${figures}.`
+  const cap = bareCpu / row.cpuPerRequest
+  return cap < target
+    ? `${figures}; server CPU alone caps ${framework} at ${f2(cap)} < ${target}: the gap is in the server process. Plan: coalesce same-key requests in a batch into one GET/SET entry, so the client builds and parses less per request.`
+    : `${figures}; server CPU alone allows ${f2(cap)} ≥ ${target}: the gap is Redis's ${redisCpu === undefined ? '?' : f1(redisCpu)} µs/request on the cores the server and autocannon share. Plan: coalesce same-key requests in a batch into one GET/SET.`
+}
+
+/** Why added CPU per request exceeds 1 µs: what any middleware, the headers and the limiter cost (in-process). */
+function cpuWhy(
+  framework: string,
+  tollgate: number | undefined,
+  noop: number | undefined,
+  headers: number | undefined,
+  noHeaders: number | undefined,
+): string {
+  const u = (n: number | undefined) => (n === undefined ? '?' : signed(n))
+  const figures = `in-process: an empty middleware ${u(noop)} µs, two constant headers ${u(headers)}, Tollgate with headers: false ${u(noHeaders)}, Tollgate ${u(tollgate)}`
+  if (noop !== undefined && noop > 1) {
+    const own = tollgate === undefined ? undefined : tollgate - noop
+    const plan =
+      own !== undefined && own <= 1
+        ? `Tollgate's own share (Tollgate − empty middleware) is ${signed(own)} µs ≤ 1. Plan: none in Tollgate; 1 µs is below ${framework}'s cost per middleware`
+        : `Tollgate's own share (Tollgate − empty middleware) is ${own === undefined ? '?' : signed(own)} µs. Plan: cut that share below 1 µs (headers: false − empty middleware: ${noHeaders === undefined ? '?' : signed(noHeaders - noop)} µs)`
+    return `${figures}; being a middleware costs ${signed(noop)} > 1 µs on ${framework}, so no middleware limiter meets 1 µs; ${plan}.`
+  }
+  if (headers !== undefined && headers > 1) {
+    const plan =
+      noHeaders !== undefined && noHeaders <= 1
+        ? 'Plan: keep the headers (design); the limiter is within 1 µs without them'
+        : `Plan: cut the limiter's own work (headers: false ${u(noHeaders)} µs), fewer calls per request`
+    return `${figures}; the two headers alone cost ${signed(headers)} > 1 µs: with headers on (the default) 1 µs is out of reach on ${framework}. ${plan}.`
+  }
+  const headerShare = tollgate !== undefined && noHeaders !== undefined ? signed(tollgate - noHeaders) : '?'
+  return `${figures}. Plan: cut the limiter's own work (headers: false ${u(noHeaders)} µs) and its header writes (${headerShare} µs).`
+}
+
+/** Why the core misses 3 × RateLimiterMemory: the share of an lru-cache get in a decision. */
+function coreWhy(keys: 'one' | 'many', tollgateOps: number, lru: CoreRow, flexibleOps: number): string {
+  const getNs = 1e9 / lru.opsPerSec
+  const decisionNs = 1e9 / tollgateOps
+  const budgetNs = 1e9 / (3 * flexibleOps)
+  const figures = `lru-cache get alone: ${Math.round(lru.opsPerSec).toLocaleString('en-US')}/s = ${f2(lru.vsFlexible)}× RateLimiterMemory; it takes ${f1(getNs)} of Tollgate's ${f1(decisionNs)} ns per decision (${pct(getNs / decisionNs)}${keys === 'one' ? '; Tollgate skips it when the key repeats' : ''}); 3× allows ${f1(budgetNs)} ns`
+  if (lru.vsFlexible < 3.3)
+    return `${figures}: while per-key state lives in lru-cache (as the issue requires) 3× is out of reach${lru.vsFlexible < 3 ? '' : `, ${f1(budgetNs - getNs)} ns left for all else`}. Plan: an LRU index with fewer memory touches than lru-cache (a Map plus an intrusive list in the slab).`
+  return `${figures}; Tollgate spends ${f1(decisionNs - getNs)} ns outside the get, 3× leaves ${f1(budgetNs - getNs)}. Plan: cut the work outside the get to ≤ ${f1(budgetNs - getNs)} ns.`
+}
+
+/** Why Tollgate misses 2 × RateLimiterRedis: both bound by Redis's one core. */
+function redisWhy(tollgate: RedisResult, flexible: RedisResult, scripts: readonly ScriptCost[]): string {
+  const tg = tollgate.redisCpuMicrosPerDecision
+  const rlf = flexible.redisCpuMicrosPerDecision
+  const busy = (r: RedisResult) => pct((r.redisCpuMicrosPerDecision * r.redisDecisionsPerSec) / 1e6)
+  const bound = rlf / tg
+  const parts = [
+    `Redis CPU per decision: Tollgate ${f1(tg)} µs, RateLimiterRedis ${f1(rlf)} µs (Redis busy ${busy(tollgate)} / ${busy(flexible)} of its one core): with Redis saturated Tollgate reaches at most ${f2(bound)}×`,
+  ]
+  const minimal = scripts.find((s) => s.name.startsWith('minimal'))
+  const flexibleScript = scripts.find((s) => s.name.startsWith('rate-limiter-flexible'))
+  let best = bound
+  if (minimal) {
+    best = Math.max(best, rlf / minimal.redisMicrosPerCall)
+    parts.push(
+      `the floor of any GCRA in Redis, a GET + SET script, costs ${f1(minimal.redisMicrosPerCall)} µs/call: at most ${f2(rlf / minimal.redisMicrosPerCall)}×${flexibleScript ? ` (RateLimiterRedis's script alone: ${f1(flexibleScript.redisMicrosPerCall)} µs/call)` : ''}`,
+    )
+  }
+  const verdict = best < 2 ? '; 2× is out of reach on one Redis core' : ''
+  return `${parts.join('; ')}${verdict}. Plan: shard the policy over several Redis cores (keys hashed to several instances).`
 }

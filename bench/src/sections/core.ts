@@ -24,6 +24,8 @@ const LIBS: readonly CoreLib[] = [
   'tollgate-fixed-window',
   'rate-limiter-flexible',
   'express-rate-limit',
+  // The floor of a store keeping per-key state in lru-cache: only the cache.get of a decision.
+  'lru-cache-get',
 ]
 
 export async function coreSection(ctx: Context): Promise<CoreSection> {

@@ -86,7 +86,11 @@ function cases(ctx: Context, notes: string[]): Case[] {
         store === 'redis' ? (['core', 'redis', framework] as const) : (['core', framework] as const)
       const skip = missing(ctx, ...needs)
       if (skip) notes.push(`${framework} + Tollgate (${store} store) ${skip}`)
-      else list.push({ framework, variant: 'tollgate', store })
+      else {
+        list.push({ framework, variant: 'tollgate', store })
+        // Tollgate without its two headers: splits its overhead into the headers' and the limiter's.
+        if (store === 'memory') list.push({ framework, variant: 'tollgate-no-headers', store })
+      }
       for (const variant of PEERS[framework]) list.push({ framework, variant, store })
     }
   }
@@ -154,7 +158,7 @@ function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 'bare'>
         cpuPerRequest: median(bareRuns.map((r) => r.cpuPerRequest)),
       })
       for (const store of ['memory', 'redis'] as const) {
-        for (const variant of ['tollgate', 'headers', ...PEERS[framework]] as const) {
+        for (const variant of ['tollgate', 'tollgate-no-headers', 'headers', ...PEERS[framework]] as const) {
           const mine = runs.filter(
             (r) => r.framework === framework && r.keys === keys && r.variant === variant && r.store === store,
           )

@@ -15,8 +15,9 @@ export interface InjectSection {
 
 /**
  * Added CPU per request without sockets, per framework: bare, a pass-through
- * middleware, one that sets Tollgate's two headers, Tollgate and the peers
- * (memory store, one key), in interleaved batches in one process.
+ * middleware, one that sets Tollgate's two headers, Tollgate with and without
+ * its headers (`headers: false`), and the peers (memory store, one key), in
+ * interleaved batches in one process.
  */
 export async function injectSection(ctx: Context): Promise<InjectSection> {
   const { rounds, warmup, requests } = ctx.config.inject
@@ -29,7 +30,7 @@ export async function injectSection(ctx: Context): Promise<InjectSection> {
       'bare',
       'noop',
       'headers',
-      ...(skip ? [] : (['tollgate'] as const)),
+      ...(skip ? [] : (['tollgate', 'tollgate-no-headers'] as const)),
       ...PEERS[framework],
     ]
     const spec: InjectSpec = { framework, variants, warmup, requests, rounds }

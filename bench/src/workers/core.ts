@@ -3,6 +3,7 @@
  * Spec: { lib, keys: 'one' | 'many', minCpuMs, warmupMs }.
  */
 import { MemoryStore } from 'express-rate-limit'
+import { LRUCache } from 'lru-cache'
 import { measure } from 'mitata'
 import { RateLimiterMemory } from 'rate-limiter-flexible'
 import { sendResult, workerSpec } from '../lib/child.ts'
@@ -15,6 +16,8 @@ export type CoreLib =
   | 'tollgate-fixed-window'
   | 'rate-limiter-flexible'
   | 'express-rate-limit'
+  /** Reference, not a limiter: only `cache.get(key)` on an lru-cache prefilled with the key set. */
+  | 'lru-cache-get'
 
 export interface CoreSpec {
   readonly lib: CoreLib
@@ -34,7 +37,7 @@ export interface CoreResult {
 
 type Decide = (key: string) => unknown
 
-async function decider(lib: CoreLib): Promise<Decide> {
+async function decider(lib: CoreLib, keys: readonly string[]): Promise<Decide> {
   switch (lib) {
     case 'tollgate-gcra':
     case 'tollgate-fixed-window': {
@@ -52,12 +55,19 @@ async function decider(lib: CoreLib): Promise<Decide> {
       store.init({ windowMs: WINDOW_MS } as Parameters<MemoryStore['init']>[0])
       return (key) => store.increment(key)
     }
+    case 'lru-cache-get': {
+      // As Tollgate's memoryStore builds its cache (key → slot number, max 100,000, a dispose
+      // callback, no lru-cache TTL): the floor of any store that keeps per-key state in lru-cache.
+      const cache = new LRUCache<string, number>({ max: 100_000, dispose: () => {} })
+      for (const [slot, key] of keys.entries()) cache.set(key, slot)
+      return (key) => cache.get(key)
+    }
   }
 }
 
 const spec = workerSpec<CoreSpec>()
-const decide = await decider(spec.lib)
 const keys = spec.keys === 'one' ? ['hot-key'] : makeKeys(KEY_COUNT)
+const decide = await decider(spec.lib, keys)
 let i = 0
 const next = (): string => {
   const key = keys[i]!
