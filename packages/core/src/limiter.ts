@@ -21,7 +21,6 @@ import type {
   DecisionReason,
   LimiterOptions,
   Logger,
-  MaybePromise,
   PolicyOptions,
   RateStatus,
 } from './types.js'
@@ -388,11 +387,12 @@ class RateLimiter implements Limiter<boolean> {
       waiting.global && this.global
         ? this.reservations.cancel(counterOf(this.global), waiting.global, now)
         : 0
-    const refunds: MaybePromise<void>[] = []
-    if (ownUnits > 0) refunds.push(this.store.refund([{ policy: own, key: waiting.key }], ownUnits, now))
-    if (globalUnits > 0) refunds.push(this.store.refund([this.globalTarget!], globalUnits, now))
+    const ownRefund =
+      ownUnits > 0 ? this.store.refund([{ policy: own, key: waiting.key }], ownUnits, now) : undefined
+    const globalRefund =
+      globalUnits > 0 ? this.store.refund([this.globalTarget!], globalUnits, now) : undefined
     if (this.synchronous) return undefined
-    return Promise.all(refunds).then(() => undefined)
+    return Promise.all([ownRefund, globalRefund]).then(() => undefined)
   }
 
   async acquire(key: string | undefined, options: AcquireOptions = {}): Promise<Decision> {

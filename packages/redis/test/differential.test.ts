@@ -1,4 +1,11 @@
-import { type Algorithm, createLimiter, createManualClock, type Decision, memoryStore } from '@tollgate/core'
+import {
+  type Algorithm,
+  createLimiter,
+  createManualClock,
+  type Decision,
+  type LimiterOptions,
+  memoryStore,
+} from '@tollgate/core'
 import { redisStore } from '@tollgate/redis'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
@@ -41,6 +48,21 @@ const ALGORITHMS: readonly Algorithm[] = [
 ]
 const KEYS = ['alice', 'bob', 'carol', 'dave', 'k:{x}', undefined] as const
 
+/**
+ * The same policy on the memory store and on Redis (the scripts on the trace's clock, no deny
+ * cache), sharing one manual clock; `prefix` keeps each test's Redis keys apart.
+ */
+function twins(options: LimiterOptions, prefix: string) {
+  const clock = createManualClock()
+  const mem = createLimiter({ ...options, clock, store: memoryStore() })
+  const red = createLimiter({
+    ...options,
+    clock,
+    store: redisStore({ client, prefix, clock: 'caller', denyCache: false, timeout: 10_000 }),
+  })
+  return { clock, mem, red }
+}
+
 function plain(decision: Decision) {
   return { ...decision, rates: decision.rates.map((rate) => ({ ...rate })) }
 }
@@ -55,37 +77,16 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
       { limit: 40, window: 30_000 },
     ]
     const global = { limit: 90, window: 10_000 }
-    const memClock = createManualClock()
-    const redisClock = createManualClock()
-    const mem = createLimiter({
-      rates,
-      algorithm,
-      global,
-      clock: memClock,
-      store: memoryStore(),
-      name: 'diff',
-    })
-    const red = createLimiter({
-      rates,
-      algorithm,
-      global,
-      clock: redisClock,
-      name: 'diff',
-      store: redisStore({
-        client,
-        prefix: `diff-${algorithm}-${seed}:`,
-        clock: 'caller',
-        denyCache: false,
-        timeout: 10_000,
-      }),
-    })
+    const { clock, mem, red } = twins(
+      { rates, algorithm, global, name: 'diff' },
+      `diff-${algorithm}-${seed}:`,
+    )
     const shaping = algorithm !== 'sliding-window'
     let allowed = 0
     for (let i = 0; i < OPS; i++) {
       const roll = rng.next()
       const gap = roll < 0.3 ? 0 : roll < 0.95 ? rng.int(1, 250) : rng.int(1_000, 40_000)
-      memClock.advance(gap)
-      redisClock.advance(gap)
+      clock.advance(gap)
       const key = rng.pick(KEYS)
       const weight = rng.next() < 0.05 ? 10 : rng.int(1, 3)
       const op = rng.next()
@@ -126,28 +127,16 @@ describe.each(ALGORITHMS)('%s, batched', (algorithm) => {
     const windowed = algorithm === 'fixed-window' || algorithm === 'sliding-window'
     const rates = [{ limit: 20, window: 1_000, ...(windowed ? {} : { burst: 25 }) }]
     const global = { limit: 150, window: 5_000 }
-    const memClock = createManualClock()
-    const redisClock = createManualClock()
-    const options = { rates, algorithm, global, name: 'batch' }
-    const mem = createLimiter({ ...options, clock: memClock, store: memoryStore() })
-    const red = createLimiter({
-      ...options,
-      clock: redisClock,
-      store: redisStore({
-        client,
-        prefix: `batch-${algorithm}-${seed}:`,
-        clock: 'caller',
-        denyCache: false,
-        timeout: 10_000,
-      }),
-    })
+    const { clock, mem, red } = twins(
+      { rates, algorithm, global, name: 'batch' },
+      `batch-${algorithm}-${seed}:`,
+    )
     const shaping = algorithm !== 'sliding-window'
     let decided = 0
     let allowed = 0
     for (let group = 0; decided < 4_000; group++) {
       const gap = rng.next() < 0.9 ? rng.int(1, 300) : rng.int(1_000, 10_000)
-      memClock.advance(gap)
-      redisClock.advance(gap)
+      clock.advance(gap)
       // Up to 150 requests in one turn of the event loop: several batches, some split in two calls.
       const size = rng.pick([1, 2, 5, 16, 40, 150])
       const calls = Array.from({ length: size }, () => ({

@@ -364,13 +364,13 @@ export class HttpEngine<A, B> {
   private wait(a: A, b: B, next: () => unknown, decision: Decision): Promise<unknown> {
     const response = this.binding.response(a, b)
     if (response.destroyed === true) {
-      this.cancel(decision)
+      this.giveBack(decision, 'cancel')
       return new Promise(() => {})
     }
     return new Promise((resolve) => {
       const onClose = () => {
         this.clock.clearTimeout(timer)
-        this.cancel(decision)
+        this.giveBack(decision, 'cancel')
       }
       const timer = this.clock.setTimeout(() => {
         response.removeListener('close', onClose)
@@ -387,29 +387,25 @@ export class HttpEngine<A, B> {
     const settle = () => {
       const failed = !response.writableFinished || response.statusCode >= 400
       if (failed ? this.config.skipFailedRequests : this.config.skipSuccessfulRequests)
-        this.giveBack(decision)
+        this.giveBack(decision, 'refund')
     }
     // Already closed (the client left during an async step): 'close' will not come again.
     if (response.destroyed === true) settle()
     else response.once('close', settle)
   }
 
-  /** Gives back the reservation of a client that left before its slot. */
-  private cancel(decision: Decision): void {
+  /**
+   * Gives a request's units back without failing the request, logging a failure: `'cancel'` for
+   * the reservation of a client that left before its slot, `'refund'` for units a response that
+   * does not count (skipFailedRequests, skipSuccessfulRequests) already spent.
+   */
+  private giveBack(decision: Decision, how: 'cancel' | 'refund'): void {
     try {
-      const done = this.limiter.cancel(decision)
-      if (isPromise(done)) done.then(undefined, (error) => this.log(`${this.where}: cancel failed`, error))
+      const done =
+        how === 'cancel' ? this.limiter.cancel(decision) : this.limiter.refund(decision.key, decision.weight)
+      if (isPromise(done)) done.then(undefined, (error) => this.log(`${this.where}: ${how} failed`, error))
     } catch (error) {
-      this.log(`${this.where}: cancel failed`, error)
-    }
-  }
-
-  private giveBack(decision: Decision): void {
-    try {
-      const done = this.limiter.refund(decision.key, decision.weight)
-      if (isPromise(done)) done.then(undefined, (error) => this.log(`${this.where}: refund failed`, error))
-    } catch (error) {
-      this.log(`${this.where}: refund failed`, error)
+      this.log(`${this.where}: ${how} failed`, error)
     }
   }
 
