@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache'
 import { type Kernel, kernelFor } from './algorithms/index.js'
+import { ceilDiv, floorDiv } from './algorithms/kernel.js'
 import { invalidOption, rejectUnknownOptions, TollgateError, TollgateTypeError } from './errors.js'
-import type { CompiledPolicy } from './policy.js'
+import type { CompiledPolicy, CompiledRate } from './policy.js'
 import type { StoreOutcome, StoreRequest, StoreTarget, SyncStore } from './store.js'
 
 /** Options of {@link memoryStore}. */
@@ -33,6 +34,11 @@ class Space {
   readonly kernel: Kernel
   readonly stride: number
   readonly horizon: number
+  /**
+   * The rate of a single-rate GCRA policy (the default), whose decisions on a stored key take
+   * the store's fused path (`MemoryStore.gcraOne`); `undefined` for every other policy.
+   */
+  readonly gcra: CompiledRate | undefined
   origin = Number.NaN
   singleLive = false
   /** Store time (ms) after which the shared bucket has expired, as `expires` is for keyed states. */
@@ -55,6 +61,7 @@ class Space {
     const maxU = Math.max(...policy.rates.map((rate) => rate.u))
     const maxTau = Math.max(...policy.rates.map((rate) => rate.tau))
     this.horizon = Math.floor((SCALED_CEILING - 4 * maxTau) / maxU)
+    this.gcra = policy.algorithm === 'gcra' && policy.rates.length === 1 ? policy.rates[0] : undefined
     this.slab = new Float64Array(64 * this.stride)
     this.expires = new Float64Array(64)
   }
@@ -203,10 +210,27 @@ export class MemoryStore implements SyncStore {
     if (now > this.time) this.time = now
     const space = this.space(policy)
     const rel = space.relative(now, this)
+    if (key === undefined)
+      return this.consumeAt(space, key, this.find(space, key, rel, true), rel, weight, maxDelay)
+    const found = this.lookUp(space, key)
+    if (found !== undefined && space.gcra !== undefined)
+      return this.gcraOne(space, space.gcra, key, found, rel, weight, maxDelay)
+    return this.consumeAt(space, key, this.resolve(space, key, found, rel, true), rel, weight, maxDelay)
+  }
+
+  /** `consumeOne` on the slot `find` gave, through the policy's kernel. */
+  private consumeAt(
+    space: Space,
+    key: string | undefined,
+    found: number,
+    rel: number,
+    weight: number,
+    maxDelay: number,
+  ): StoreOutcome {
     const { kernel, stride } = space
-    const rates = policy.rates
+    const rates = space.policy.rates
     const result = this.result
-    let slot = this.find(space, key, rel, true)
+    let slot = found
     let o = slot * stride
     const delay = kernel.delay(space.slab, o, rates, rel, weight)
     if (delay > maxDelay) {
@@ -230,6 +254,55 @@ export class MemoryStore implements SyncStore {
       ? longestReset(result.rates, rates.length)
       : kernel.ttl(space.slab, o, rates, rel)
     this.keep(space, key, slot, ttl, inserted)
+    result.allowed = true
+    result.delayMs = delay
+    result.retryAfterMs = 0
+    result.blockedBy = -1
+    return result
+  }
+
+  /**
+   * `consumeAt` for a stored key of a single-rate GCRA policy, fused: the kernel's delay, charge,
+   * inspect and TTL in one pass over one number (the key's TAT), with the same arithmetic
+   * (see algorithms/gcra.ts). This is the default policy's path for every known key.
+   */
+  private gcraOne(
+    space: Space,
+    r: CompiledRate,
+    key: string,
+    slot: number,
+    rel: number,
+    weight: number,
+    maxDelay: number,
+  ): StoreOutcome {
+    const slab = space.slab
+    const result = this.result
+    const out = result.rates
+    const nowU = rel * r.u
+    // An expired entry is a fresh key, whose TAT (−∞) is below any time.
+    const expired = this.time > space.expires[slot]!
+    const tat = expired ? nowU : Math.max(slab[slot]!, nowU)
+    const wT = weight * r.T
+    const delay = ceilDiv(tat + wT - r.tau - nowU, r.u)
+    if (delay > maxDelay) {
+      if (expired) this.drop(space.prefix + key)
+      const backlog = tat - nowU
+      out[0] = Math.max(floorDiv(r.tau - backlog, r.T), 0)
+      out[1] = ceilDiv(backlog, r.u)
+      result.allowed = false
+      result.delayMs = 0
+      result.retryAfterMs = delay - maxDelay
+      result.blockedBy = 0
+      return result
+    }
+    const next = Math.max(tat, (rel + delay) * r.u) + wT
+    slab[slot] = next
+    // The charge leaves a backlog of at least one weight's interval: the key stays (TTL > 0).
+    const backlog = next - nowU
+    const ttl = ceilDiv(backlog, r.u)
+    out[0] = Math.max(floorDiv(r.tau - backlog, r.T), 0)
+    out[1] = ttl
+    space.expires[slot] = this.time + ttl
     result.allowed = true
     result.delayMs = delay
     result.retryAfterMs = 0
@@ -379,26 +452,31 @@ export class MemoryStore implements SyncStore {
       }
       return SINGLE
     }
+    return this.resolve(space, key, this.lookUp(space, key), rel, reuse)
+  }
+
+  /** The slot the cache holds for the key (expired or not), `undefined` when it holds none. */
+  private lookUp(space: Space, key: string): number | undefined {
     const cache = this.cache
-    if (cache !== undefined) {
-      let slot: number | undefined
-      if (key === this.recentKey && space === this.recentSpace) {
-        slot = this.recentSlot
-      } else {
-        const prefix = space.prefix
-        slot = cache.get(prefix === '' ? key : prefix + key)
-        this.recentKey = slot === undefined ? undefined : key
-        this.recentSpace = space
-        this.recentSlot = slot ?? 0
+    if (cache === undefined) return undefined
+    if (key === this.recentKey && space === this.recentSpace) return this.recentSlot
+    const prefix = space.prefix
+    const slot = cache.get(prefix === '' ? key : prefix + key)
+    this.recentKey = slot === undefined ? undefined : key
+    this.recentSpace = space
+    this.recentSlot = slot ?? 0
+    return slot
+  }
+
+  /** The rest of `find` for a keyed target, given what `lookUp` found. */
+  private resolve(space: Space, key: string, slot: number | undefined, rel: number, reuse: boolean): number {
+    if (slot !== undefined) {
+      if (this.time <= space.expires[slot]!) return slot
+      if (reuse) {
+        space.kernel.fresh(space.slab, slot * space.stride, space.policy.rates, rel)
+        return slot
       }
-      if (slot !== undefined) {
-        if (this.time <= space.expires[slot]!) return slot
-        if (reuse) {
-          space.kernel.fresh(space.slab, slot * space.stride, space.policy.rates, rel)
-          return slot
-        }
-        this.drop(space.prefix + key)
-      }
+      this.drop(space.prefix + key)
     }
     space.kernel.fresh(space.slab, SCRATCH * space.stride, space.policy.rates, rel)
     return SCRATCH
