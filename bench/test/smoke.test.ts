@@ -26,6 +26,7 @@ test('a smoke run measures every library and renders RESULTS.md', async () => {
       'rate-limiter-flexible',
       'express-rate-limit',
       'lru-cache-get',
+      'floor-gcra',
     ]),
   )
   for (const row of results.core!.rows) expect(row.opsPerSec).toBeGreaterThan(0)

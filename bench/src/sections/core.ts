@@ -26,6 +26,8 @@ const LIBS: readonly CoreLib[] = [
   'express-rate-limit',
   // The floor of a store keeping per-key state in lru-cache: only the cache.get of a decision.
   'lru-cache-get',
+  // The least a GCRA limiter on lru-cache can do: clock, get, one number, a decision object.
+  'floor-gcra',
 ]
 
 export async function coreSection(ctx: Context): Promise<CoreSection> {

@@ -18,6 +18,12 @@ export type CoreLib =
   | 'express-rate-limit'
   /** Reference, not a limiter: only `cache.get(key)` on an lru-cache prefilled with the key set. */
   | 'lru-cache-get'
+  /**
+   * Reference: the least a GCRA limiter keyed in lru-cache can do per decision (one clock read,
+   * one get, one number of state, and a decision object of Tollgate's shape), with no validation,
+   * no expiry, no eviction handling and no shaping.
+   */
+  | 'floor-gcra'
 
 export interface CoreSpec {
   readonly lib: CoreLib
@@ -61,6 +67,58 @@ async function decider(lib: CoreLib, keys: readonly string[]): Promise<Decide> {
       const cache = new LRUCache<string, number>({ max: 100_000, dispose: () => {} })
       for (const [slot, key] of keys.entries()) cache.set(key, slot)
       return (key) => cache.get(key)
+    }
+    case 'floor-gcra':
+      return floorGcra(keys)
+  }
+}
+
+/** See the `floor-gcra` member of {@link CoreLib}. */
+function floorGcra(keys: readonly string[]): Decide {
+  const cache = new LRUCache<string, number>({ max: 100_000, dispose: () => {} })
+  const tats = new Float64Array(keys.length)
+  tats.fill(Number.NEGATIVE_INFINITY)
+  let used = 0
+  // The rate in ms: emission interval T, tolerance tau (HIGH_LIMIT per WINDOW_MS, burst = limit).
+  const T = WINDOW_MS / HIGH_LIMIT
+  const tau = WINDOW_MS - T
+  // Milliseconds since process start: small enough that adding T (3.6 ns) is exact enough.
+  const perf = performance
+  const rate = { name: 'default', limit: HIGH_LIMIT, window: WINDOW_MS, quotaUnit: undefined }
+  return (key) => {
+    const now = Math.floor(perf.now())
+    let slot = cache.get(key)
+    if (slot === undefined) {
+      slot = used++
+      cache.set(key, slot)
+    }
+    const tat = Math.max(tats[slot]!, now)
+    const allowed = tat + T - now <= tau
+    const next = allowed ? tat + T : tat
+    tats[slot] = next
+    const remaining = Math.max(Math.floor((tau - (next - now)) / T), 0)
+    const resetMs = Math.ceil(next - now)
+    return {
+      allowed,
+      key,
+      weight: 1,
+      limit: rate.limit,
+      remaining,
+      resetMs,
+      retryAfterMs: 0,
+      delayMs: 0,
+      rates: [
+        {
+          name: rate.name,
+          limit: rate.limit,
+          window: rate.window,
+          quotaUnit: rate.quotaUnit,
+          remaining,
+          resetMs,
+          global: false,
+        },
+      ],
+      reason: allowed ? 'ok' : 'limited',
     }
   }
 }
