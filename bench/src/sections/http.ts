@@ -149,7 +149,16 @@ function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 'bare'>
         (r) => r.framework === framework && r.keys === keys && r.variant === 'bare',
       )
       if (!bareRuns.length) continue
-      const bareOf = (round: number) => bareRuns.find((r) => r.round === round)
+      // The bare server runs first and last in every round: a limiter is compared with the mean
+      // of the two, so a machine that slows down or speeds up during a round skews less.
+      const bareOf = (round: number) => {
+        const pair = bareRuns.filter((r) => r.round === round)
+        if (!pair.length) return undefined
+        return {
+          rps: pair.reduce((sum, r) => sum + r.rps, 0) / pair.length,
+          cpuPerRequest: pair.reduce((sum, r) => sum + r.cpuPerRequest, 0) / pair.length,
+        }
+      }
       bare.push({
         framework,
         keys,
@@ -191,8 +200,8 @@ function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 'bare'>
 
 /**
  * HTTP overhead: for each round, each key mode and each framework, the bare
- * server then every limiter (order rotated per round), each in a fresh server
- * process driven by autocannon from this process.
+ * server, every limiter (order rotated per round), and the bare server again,
+ * each in a fresh server process driven by autocannon from this process.
  */
 export async function httpSection(ctx: Context): Promise<HttpSection> {
   const notes: string[] = []
@@ -202,10 +211,9 @@ export async function httpSection(ctx: Context): Promise<HttpSection> {
   for (let round = 0; round < ctx.config.http.rounds; round++) {
     for (const keys of ['one', 'many'] as const) {
       for (const framework of FRAMEWORKS) {
-        for (const c of rotate(
-          list.filter((c) => c.framework === framework),
-          round,
-        )) {
+        const limiters = list.filter((c) => c.framework === framework && c.variant !== 'bare')
+        const bare = list.find((c) => c.framework === framework && c.variant === 'bare')!
+        for (const c of [bare, ...rotate(limiters, round), bare]) {
           try {
             const run = await measureCase(ctx, c, keys, round)
             runs.push(run)

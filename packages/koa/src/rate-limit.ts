@@ -18,8 +18,10 @@ const binding: HttpBinding<Context, undefined> = {
     return Array.isArray(value) ? value.join(', ') : value
   },
   response: (ctx) => ctx.res,
+  // What ctx.set does for one string value, without its per-call arrays (Koa 3 builds three).
   setHeader: (ctx, _b, name, value) => {
-    ctx.set(name, value)
+    const res = ctx.res
+    if (!res.headersSent) res.setHeader(name, value)
   },
   record: (ctx, _b, decision) => {
     const previous = ctx.state.rateLimit as Decision | undefined
