@@ -48,7 +48,10 @@ const PEERS = [
   'mitata',
 ]
 
+// `pnpm run bench -- --only core` hands the script the `--` too.
+const argv = process.argv.slice(2)
 const { values } = parseArgs({
+  args: argv[0] === '--' ? argv.slice(1) : argv,
   options: {
     smoke: { type: 'boolean', default: false },
     only: { type: 'string' },
