@@ -17,13 +17,14 @@ const table = (head: readonly string[], rows: readonly (readonly string[])[]) =>
 const notes = (list: readonly string[] | undefined) =>
   list?.length ? `\n${list.map((n) => `> ${n}`).join('\n>\n')}\n` : ''
 
-/** Renders RESULTS.md from one run's results. */
 /** When and how long each section ran (a section rerun with --only has its own time). */
 function sectionTimes(results: Results): string {
   return Object.entries(results.timings)
     .map(([name, t]) => `${name} ${(t.seconds / 60).toFixed(1)} min from ${t.startedAt.slice(11, 16)} UTC`)
     .join(', ')
 }
+
+/** Renders RESULTS.md from the last results (sections rerun with --only merged in). */
 
 export function renderMarkdown(results: Results, config: Config, chartFile: string): string {
   const out: string[] = []

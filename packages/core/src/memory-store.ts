@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
+import { tatCharge, tatDelay, tatInspect } from './algorithms/gcra.js'
 import { type Kernel, kernelFor } from './algorithms/index.js'
-import { ceilDiv, floorDiv } from './algorithms/kernel.js'
 import { invalidOption, rejectUnknownOptions, TollgateError, TollgateTypeError } from './errors.js'
 import type { CompiledPolicy, CompiledRate } from './policy.js'
 import type { StoreOutcome, StoreRequest, StoreTarget, SyncStore } from './store.js'
@@ -262,9 +262,10 @@ export class MemoryStore implements SyncStore {
   }
 
   /**
-   * `consumeAt` for a stored key of a single-rate GCRA policy, fused: the kernel's delay, charge,
-   * inspect and TTL in one pass over one number (the key's TAT), with the same arithmetic
-   * (see algorithms/gcra.ts). This is the default policy's path for every known key.
+   * `consumeAt` for a stored key of a single-rate GCRA policy, fused: delay, charge, inspect and
+   * TTL in one pass over one number (the key's TAT), through the GCRA kernel's own per-rate
+   * helpers but without the kernel's four calls and loops. The default policy's path for every
+   * known key.
    */
   private gcraOne(
     space: Space,
@@ -275,34 +276,26 @@ export class MemoryStore implements SyncStore {
     weight: number,
     maxDelay: number,
   ): StoreOutcome {
-    const slab = space.slab
     const result = this.result
     const out = result.rates
-    const nowU = rel * r.u
-    // An expired entry is a fresh key, whose TAT (−∞) is below any time.
+    // An expired entry is a fresh key, whose TAT is −∞.
     const expired = this.time > space.expires[slot]!
-    const tat = expired ? nowU : Math.max(slab[slot]!, nowU)
-    const wT = weight * r.T
-    const delay = ceilDiv(tat + wT - r.tau - nowU, r.u)
+    const tat = expired ? Number.NEGATIVE_INFINITY : space.slab[slot]!
+    const delay = tatDelay(tat, r, rel, weight)
     if (delay > maxDelay) {
       if (expired) this.drop(space.prefix + key)
-      const backlog = tat - nowU
-      out[0] = Math.max(floorDiv(r.tau - backlog, r.T), 0)
-      out[1] = ceilDiv(backlog, r.u)
+      tatInspect(tat, r, rel, out, 0)
       result.allowed = false
       result.delayMs = 0
       result.retryAfterMs = delay - maxDelay
       result.blockedBy = 0
       return result
     }
-    const next = Math.max(tat, (rel + delay) * r.u) + wT
-    slab[slot] = next
-    // The charge leaves a backlog of at least one weight's interval: the key stays (TTL > 0).
-    const backlog = next - nowU
-    const ttl = ceilDiv(backlog, r.u)
-    out[0] = Math.max(floorDiv(r.tau - backlog, r.T), 0)
-    out[1] = ttl
-    space.expires[slot] = this.time + ttl
+    const next = tatCharge(tat, r, rel + delay, weight)
+    space.slab[slot] = next
+    tatInspect(next, r, rel, out, 0)
+    // GCRA's TTL is its resetMs, and a charge leaves at least one weight's backlog: TTL > 0.
+    space.expires[slot] = this.time + out[1]!
     result.allowed = true
     result.delayMs = delay
     result.retryAfterMs = 0
