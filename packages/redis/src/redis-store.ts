@@ -46,19 +46,23 @@ class Unavailable {
 }
 
 type Op = 'c' | 'p' | 'r'
+/** How the scripts number the operations. */
+const OP_CODES: Readonly<Record<Op, number>> = { c: 0, p: 1, r: 2 }
+// The scripts read their numbers as little-endian doubles.
+const BIG_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] !== 0x3f
 
 /** A request waiting for its script's next batch. */
 interface Pending {
   readonly keys: readonly string[]
-  /** op, caller clock, weight, maxDelay, minDelay, key count. */
-  readonly args: readonly (string | number)[]
+  /** op code, caller clock (NaN: Redis's), weight, maxDelay, minDelay, key count. */
+  readonly args: readonly number[]
   /** Per key, its policy's rate set: rate count, then each rate's parameters. */
   readonly sets: readonly (readonly number[])[]
   readonly resolve: (reply: Reply | Unavailable) => void
 }
 
 /** Calls `ioredis` with plain arguments; the client's overloads are narrowed once here. */
-type Evaluate = (sha: string, numkeys: number, ...args: (string | number)[]) => Promise<unknown>
+type Evaluate = (sha: string, numkeys: number, ...args: (string | Buffer)[]) => Promise<unknown>
 
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT')
@@ -393,9 +397,9 @@ export class RedisStore implements Store {
     minDelay: number,
     now: number,
   ): Promise<Reply | Unavailable> {
-    const args: (string | number)[] = [
-      op,
-      this.callerClock ? now : '',
+    const args: number[] = [
+      OP_CODES[op],
+      this.callerClock ? now : Number.NaN,
       weight,
       maxDelay === Number.POSITIVE_INFINITY ? -1 : maxDelay,
       minDelay,
@@ -440,31 +444,25 @@ export class RedisStore implements Store {
   private send(script: Script, batch: readonly Pending[]): void {
     const keys: string[] = []
     for (const request of batch) for (const key of request.keys) keys.push(key)
-    // Each distinct rate set once (1-based index in the script), then the requests.
+    // Every number of the call goes in one argument of little-endian doubles (see the scripts'
+    // prelude): a deadline (set per attempt), the expiry padding, each distinct rate set once
+    // (1-based index in the script), then the requests.
     const setIndex = new Map<readonly number[], number>()
-    const sets: number[] = []
-    const requests: (string | number)[] = [batch.length]
+    const numbers: number[] = [Number.NaN, this.callerClock ? CALLER_CLOCK_PADDING : 0, 0]
     for (const request of batch) {
-      for (const arg of request.args) requests.push(arg)
       for (const set of request.sets) {
-        let index = setIndex.get(set)
-        if (index === undefined) {
-          index = setIndex.size + 1
-          setIndex.set(set, index)
-          for (const value of set) sets.push(value)
-        }
-        requests.push(index)
+        if (setIndex.has(set)) continue
+        setIndex.set(set, setIndex.size + 1)
+        for (const value of set) numbers.push(value)
       }
     }
-    const args: (string | number)[] = [
-      ...keys,
-      '',
-      this.callerClock ? CALLER_CLOCK_PADDING : 0,
-      setIndex.size,
-      ...sets,
-      ...requests,
-    ]
-    const deadlineAt = keys.length
+    numbers[2] = setIndex.size
+    numbers.push(batch.length)
+    for (const request of batch) {
+      for (const arg of request.args) numbers.push(arg)
+      for (const set of request.sets) numbers.push(setIndex.get(set)!)
+    }
+    let blob = encodeDoubles(numbers)
     this.inFlight++
     void this.attempt(async (waiting) => {
       // The caller stops waiting at `giveUpAt` (attempt's timer starts just before this call). The
@@ -473,15 +471,17 @@ export class RedisStore implements Store {
       // queued while connecting, resent after a reconnect) never charges twice.
       const giveUpAt = performance.now() + this.timeout
       if (Number.isNaN(this.offset)) await this.syncClock()
-      args[deadlineAt] = Math.floor(giveUpAt + this.offset)
-      let replies = (await this.evaluate(script, keys.length, args)) as readonly (Reply | number)[]
+      blob.writeDoubleLE(Math.floor(giveUpAt + this.offset), 0)
+      let replies = (await this.evaluate(script, keys, blob)) as readonly (Reply | number)[]
       if (!Array.isArray(replies[0])) {
         // {-1, real}: past the deadline, nothing was charged. Still waiting: the estimate was
         // off (Redis's clock stepped); resend with the new one, whose deadline cannot be passed yet.
         this.offset = (replies[1] as number) - performance.now()
         if (!waiting()) return []
-        args[deadlineAt] = Math.floor(giveUpAt + this.offset)
-        replies = (await this.evaluate(script, keys.length, args)) as readonly (Reply | number)[]
+        // A copy: ioredis may still hold the first buffer.
+        blob = Buffer.from(blob)
+        blob.writeDoubleLE(Math.floor(giveUpAt + this.offset), 0)
+        replies = (await this.evaluate(script, keys, blob)) as readonly (Reply | number)[]
         if (!Array.isArray(replies[0])) throw new Error('Redis answered after the deadline twice')
       }
       this.offset = (replies[0] as Reply)[4]! - performance.now()
@@ -500,16 +500,12 @@ export class RedisStore implements Store {
     this.offset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - performance.now()
   }
 
-  private async evaluate(
-    script: Script,
-    numkeys: number,
-    args: readonly (string | number)[],
-  ): Promise<unknown> {
+  private async evaluate(script: Script, keys: readonly string[], blob: Buffer): Promise<unknown> {
     try {
-      return await this.evalsha(script.sha, numkeys, ...args)
+      return await this.evalsha(script.sha, keys.length, ...keys, blob)
     } catch (error) {
       // A restarted or failed-over Redis has lost its script cache; EVAL runs the script and caches it again.
-      if (isNoScript(error)) return await this.eval(script.source, numkeys, ...args)
+      if (isNoScript(error)) return await this.eval(script.source, keys.length, ...keys, blob)
       throw error
     }
   }
@@ -625,6 +621,12 @@ export class RedisStore implements Store {
   private assertOpen(): void {
     if (this.closed) throw new TollgateError('ERR_TOLLGATE_CLOSED', 'redisStore: the store is closed')
   }
+}
+
+/** `values` as little-endian doubles, as the scripts' `struct.unpack('<d...')` reads them. */
+function encodeDoubles(values: readonly number[]): Buffer {
+  const blob = Buffer.from(Float64Array.from(values).buffer)
+  return BIG_ENDIAN ? blob.swap64() : blob
 }
 
 function toOutcome(reply: Reply): StoreOutcome {

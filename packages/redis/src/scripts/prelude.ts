@@ -9,23 +9,27 @@
  * as a whole is atomic): a store sends every request made in the same turn of
  * the event loop in one EVALSHA. KEYS are every request's keys, in order.
  *
- * ARGV: 1 deadline in Redis ms or '' (a command resent or dequeued after the
- * client gave up must not charge), 2 extra expiry ms (caller clock only),
- * 3 number of rate sets; per rate set (the rates of one policy, sent once per
- * call however many requests use it) the number of rates and each rate's
- * parameters; then the number of requests, and per request: op ('c' consume,
- * 'p' peek, 'r' refund), caller clock ms or '' (use TIME), weight, maxDelay ms
- * (-1: unbounded), minDelay ms (the slot must be at least this late: the
- * second call on a Cluster), number of keys, then per key its rate set's
- * index (from 1).
+ * ARGV[1] holds every number of the call as little-endian doubles, read with
+ * one `struct.unpack` (Redis parses one argument and Lua converts none, where
+ * decimal arguments cost a `tonumber` each): 1 deadline in Redis ms or NaN
+ * (a command resent or dequeued after the client gave up must not charge),
+ * 2 extra expiry ms (caller clock only), 3 number of rate sets; per rate set
+ * (the rates of one policy, sent once per call however many requests use it)
+ * the number of rates and each rate's parameters; then the number of
+ * requests, and per request: op (0 consume, 1 peek, 2 refund), caller clock
+ * ms or NaN (use TIME), weight, maxDelay ms (-1: unbounded), minDelay ms (the
+ * slot must be at least this late: the second call on a Cluster), number of
+ * keys, then per key its rate set's index (from 1).
  */
 export const PRELUDE = `
 -- Redis before 5 replicates scripts verbatim unless asked for effects, and TIME is not deterministic.
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local real = t[1] * 1000 + math.floor(t[2] / 1000)
-if ARGV[1] ~= '' and real > tonumber(ARGV[1]) then return {-1, real} end
-local pad = tonumber(ARGV[2])
+local A = {struct.unpack('<' .. string.rep('d', #ARGV[1] / 8), ARGV[1])}
+-- NaN (no deadline) is the one value unequal to itself.
+if A[1] == A[1] and real > A[1] then return {-1, real} end
+local pad = A[2]
 local now = real
 
 -- Whole-number division, exact for integers. An infinite dividend (a weight that overflows a
@@ -104,7 +108,7 @@ end
 local function decide(keys, params, op, w, max_delay, min_delay)
   local states = {}
   for k = 1, #keys do states[k] = get(keys[k], params[k]) end
-  if op == 'r' then
+  if op == 2 then
     local reply = {1, 0, 0, -1, real, 0}
     for k = 1, #keys do
       if states[k] then
@@ -126,7 +130,7 @@ local function decide(keys, params, op, w, max_delay, min_delay)
     end
   end
   local allowed, retry, one = 1, 0, 0
-  if op == 'p' then
+  if op == 1 then
     if d > 0 then allowed = 0 end
     retry = d
     d = 0
@@ -155,13 +159,13 @@ end
 
 local sets = {}
 local p = 4
-for i = 1, tonumber(ARGV[3]) do
-  local n = tonumber(ARGV[p])
+for i = 1, A[3] do
+  local n = A[p]
   p = p + 1
   local rates = {}
   for r = 1, n do
     local rate = {}
-    for j = 1, PARAMS do rate[j] = tonumber(ARGV[p + j - 1]) end
+    for j = 1, PARAMS do rate[j] = A[p + j - 1] end
     p = p + PARAMS
     rates[r] = rate
   end
@@ -169,22 +173,23 @@ for i = 1, tonumber(ARGV[3]) do
 end
 
 local replies = {}
-local count = tonumber(ARGV[p])
+local count = A[p]
 p = p + 1
 local next_key = 1
 for r = 1, count do
-  local op = ARGV[p]
-  if ARGV[p + 1] ~= '' then now = tonumber(ARGV[p + 1]) else now = real end
-  local w = tonumber(ARGV[p + 2])
-  local max_delay = tonumber(ARGV[p + 3])
-  local min_delay = tonumber(ARGV[p + 4])
-  local nkeys = tonumber(ARGV[p + 5])
+  local op = A[p]
+  local clock = A[p + 1]
+  if clock == clock then now = clock else now = real end
+  local w = A[p + 2]
+  local max_delay = A[p + 3]
+  local min_delay = A[p + 4]
+  local nkeys = A[p + 5]
   p = p + 6
   local keys, params = {}, {}
   for k = 1, nkeys do
     keys[k] = KEYS[next_key]
     next_key = next_key + 1
-    params[k] = sets[tonumber(ARGV[p])]
+    params[k] = sets[A[p]]
     p = p + 1
   end
   replies[r] = decide(keys, params, op, w, max_delay, min_delay)

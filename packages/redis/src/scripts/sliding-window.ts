@@ -134,4 +134,4 @@ end
 /** The script for `sliding-window`. */
 export const SLIDING_WINDOW_SCRIPT = `local PARAMS = 2\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link SLIDING_WINDOW_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const SLIDING_WINDOW_SHA = '4b5eeb2e2d2ec9b266b794500a1eee54abfda5cc'
+export const SLIDING_WINDOW_SHA = '4b99a6bb0bcfcc4d7b10011060dcd36003fc8b6a'
