@@ -52,8 +52,9 @@ local function delay(s, rates, weight)
   return d
 end
 
+-- In place: a state belongs to one key, and the driver keeps only its latest version.
 local function charge(s, rates, at, weight)
-  local n = {}
+  local n = s or {}
   for i = 1, #rates do
     local r = rates[i]
     local level = s and s[i] or 0
@@ -106,4 +107,4 @@ end
 /** The script for `gcra`, `token-bucket` and `leaky-bucket`. */
 export const BUCKET_SCRIPT = `local PARAMS = 3\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link BUCKET_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const BUCKET_SHA = '22403d1750df539d9316b247f579fb0809519ac6'
+export const BUCKET_SHA = 'e66798a5cefe05bab67706572df209e8ff91cdac'

@@ -132,4 +132,4 @@ end
 /** The script for `fixed-window`. */
 export const FIXED_WINDOW_SCRIPT = `local PARAMS = 2\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link FIXED_WINDOW_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const FIXED_WINDOW_SHA = 'a196ba97d91eb417b1ebfe1131da4369ef403d92'
+export const FIXED_WINDOW_SHA = 'efb2cdb74a97530093c8143ea24ef41e1f3df0a0'

@@ -77,16 +77,18 @@ end
  * `now` the key's pending write goes first and the state is read again.
  */
 export const DRIVER = `
-local kept, kept_at, pending, written = {}, {}, {}, {}
+-- Pending writes in three tables, not a table per write: Lua allocations are dear here.
+local kept, kept_at, written = {}, {}, {}
+local pending_s, pending_rates, pending_at = {}, {}, {}
 
 local function write(key)
-  local w = pending[key]
-  if not w then return end
-  pending[key] = nil
-  local at = now
-  now = w[3]
-  save(key, w[1], w[2])
+  local at = pending_at[key]
+  if not at then return end
+  pending_at[key] = nil
+  local current = now
   now = at
+  save(key, pending_s[key], pending_rates[key])
+  now = current
 end
 
 local function get(key, rates)
@@ -101,16 +103,20 @@ end
 local function put(key, s, rates)
   kept[key] = s
   kept_at[key] = now
-  if not pending[key] then written[#written + 1] = key end
-  pending[key] = {s, rates, now}
+  if not pending_at[key] then written[#written + 1] = key end
+  pending_s[key] = s
+  pending_rates[key] = rates
+  pending_at[key] = now
 end
 
-local function decide(keys, params, op, w, max_delay, min_delay)
-  local states = {}
-  for k = 1, #keys do states[k] = get(keys[k], params[k]) end
+-- Scratch tables reused by every request of the call (entries 1..n are set before each use).
+local keys, params, states = {}, {}, {}
+
+local function decide(n, op, w, max_delay, min_delay)
+  for k = 1, n do states[k] = get(keys[k], params[k]) end
   if op == 2 then
     local reply = {1, 0, 0, -1, real, 0}
-    for k = 1, #keys do
+    for k = 1, n do
       if states[k] then
         local s = refund(states[k], params[k], w)
         put(keys[k], s, params[k])
@@ -122,7 +128,7 @@ local function decide(keys, params, op, w, max_delay, min_delay)
   end
   local d = 0
   local blocked = -1
-  for k = 1, #keys do
+  for k = 1, n do
     local x = delay(states[k], params[k], w)
     if x > d then
       d = x
@@ -140,20 +146,20 @@ local function decide(keys, params, op, w, max_delay, min_delay)
       allowed = 0
       retry = d - max_delay
       d = 0
-      for k = 1, #keys do
+      for k = 1, n do
         local x = delay(states[k], params[k], 1)
         if x > one then one = x end
       end
     else
       blocked = -1
-      for k = 1, #keys do
+      for k = 1, n do
         states[k] = charge(states[k], params[k], d, w)
         put(keys[k], states[k], params[k])
       end
     end
   end
   local reply = {allowed, d, retry, blocked, real, one}
-  for k = 1, #keys do inspect(states[k], params[k], reply) end
+  for k = 1, n do inspect(states[k], params[k], reply) end
   return reply
 end
 
@@ -185,14 +191,13 @@ for r = 1, count do
   local min_delay = A[p + 4]
   local nkeys = A[p + 5]
   p = p + 6
-  local keys, params = {}, {}
   for k = 1, nkeys do
     keys[k] = KEYS[next_key]
     next_key = next_key + 1
     params[k] = sets[A[p]]
     p = p + 1
   end
-  replies[r] = decide(keys, params, op, w, max_delay, min_delay)
+  replies[r] = decide(nkeys, op, w, max_delay, min_delay)
 end
 for i = 1, #written do write(written[i]) end
 return replies

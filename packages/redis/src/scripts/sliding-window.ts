@@ -134,4 +134,4 @@ end
 /** The script for `sliding-window`. */
 export const SLIDING_WINDOW_SCRIPT = `local PARAMS = 2\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link SLIDING_WINDOW_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const SLIDING_WINDOW_SHA = '4b99a6bb0bcfcc4d7b10011060dcd36003fc8b6a'
+export const SLIDING_WINDOW_SHA = 'c1343ee1b631ddf364f8ab35d14a4bfc17292e2d'
