@@ -3,10 +3,13 @@ export interface Config {
   readonly mode: 'full' | 'smoke'
   readonly core: { readonly rounds: number; readonly minCpuMs: number; readonly warmupMs: number }
   readonly http: {
+    /** Interleaved rounds of the one-key cases (servers stay up between rounds). */
     readonly rounds: number
     readonly connections: number
-    /** Seconds of load per one-key case. */
+    /** Seconds of load per one-key case and round. */
     readonly seconds: number
+    /** Rounds of the 100,000-keys cases (a fresh server per case and round). */
+    readonly manyRounds: number
     /** Seconds of load per 100,000-keys case. */
     readonly manySeconds: number
     readonly warmupSeconds: number
@@ -33,7 +36,7 @@ export interface Config {
 export const FULL: Config = {
   mode: 'full',
   core: { rounds: 3, minCpuMs: 700, warmupMs: 500 },
-  http: { rounds: 3, connections: 50, seconds: 10, manySeconds: 3, warmupSeconds: 1 },
+  http: { rounds: 8, connections: 50, seconds: 3, manyRounds: 3, manySeconds: 3, warmupSeconds: 1 },
   redis: { inflight: [1, 50, 500], warmupMs: 1000, measureMs: 4000, ceilingRequests: 200_000 },
   memory: {
     keys: 1_000_000,
@@ -49,7 +52,7 @@ export const FULL: Config = {
 export const SMOKE: Config = {
   mode: 'smoke',
   core: { rounds: 1, minCpuMs: 30, warmupMs: 20 },
-  http: { rounds: 1, connections: 50, seconds: 0.3, manySeconds: 0.3, warmupSeconds: 0.1 },
+  http: { rounds: 1, connections: 50, seconds: 0.3, manyRounds: 1, manySeconds: 0.3, warmupSeconds: 0.1 },
   redis: { inflight: [1, 50, 500], warmupMs: 50, measureMs: 200, ceilingRequests: 5_000 },
   memory: { keys: 20_000, floodKeys: 200_000, floodMax: 10_000, floodTimeLimitMs: 10_000, serverKeys: 2_000 },
   attack: { inflight: 50, warmupMs: 50, measureMs: 200 },

@@ -97,44 +97,47 @@ function cases(ctx: Context, notes: string[]): Case[] {
   return list
 }
 
-async function measureCase(ctx: Context, c: Case, keys: Keys, round: number): Promise<HttpRun> {
-  const { connections, seconds, manySeconds, warmupSeconds } = ctx.config.http
+async function startServer(ctx: Context, c: Case, keys: Keys): Promise<ServerProcess<ServerStats>> {
   const redis = c.store === 'redis' ? ctx.redis : undefined
   const spec: ServerSpec = { ...c, keys, ...(redis ? { redisPort: redis.port } : {}) }
   const server = await retryOnce(
     () => ServerProcess.start<ServerStats>('server', spec, { timeoutMs: 30_000 }),
     ctx.log,
   )
-  try {
-    await load({ port: server.port, connections, seconds: warmupSeconds, keys })
-    const before = await server.stats()
-    const redisBefore = redis ? await redis.counters() : undefined
-    const result = await load({
-      port: server.port,
-      connections,
-      seconds: keys === 'one' ? seconds : manySeconds,
-      keys,
-    })
-    const after = await server.stats()
-    const redisDelta = redis && redisBefore ? diffCounters(redisBefore, await redis.counters()) : undefined
-    return {
-      round,
-      framework: c.framework,
-      variant: c.variant,
-      store: c.store,
-      keys,
-      rps: result.rps,
-      p99: result.p99,
-      requests: result.requests,
-      non2xx: result.non2xx,
-      errors: result.errors,
-      cpuPerRequest: (after.cpuMicros - before.cpuMicros) / result.requests,
-      redisCpuPerRequest: redisDelta ? (redisDelta.cpuSeconds * 1e6) / result.requests : undefined,
-      redisCallsPerRequest: redisDelta ? totalCalls(redisDelta) / result.requests : undefined,
-    }
-  } finally {
-    await server.stop()
-    if (redis) await redis.flush()
+  const { connections, warmupSeconds } = ctx.config.http
+  await load({ port: server.port, connections, seconds: warmupSeconds, keys })
+  return server
+}
+
+/** One measurement of a running server: its req/s and CPU (and Redis's) over `seconds` of load. */
+async function measure(
+  ctx: Context,
+  server: ServerProcess<ServerStats>,
+  c: Case,
+  keys: Keys,
+  round: number,
+  seconds: number,
+): Promise<HttpRun> {
+  const redis = c.store === 'redis' ? ctx.redis : undefined
+  const before = await server.stats()
+  const redisBefore = redis ? await redis.counters() : undefined
+  const result = await load({ port: server.port, connections: ctx.config.http.connections, seconds, keys })
+  const after = await server.stats()
+  const redisDelta = redis && redisBefore ? diffCounters(redisBefore, await redis.counters()) : undefined
+  return {
+    round,
+    framework: c.framework,
+    variant: c.variant,
+    store: c.store,
+    keys,
+    rps: result.rps,
+    p99: result.p99,
+    requests: result.requests,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    cpuPerRequest: (after.cpuMicros - before.cpuMicros) / result.requests,
+    redisCpuPerRequest: redisDelta ? (redisDelta.cpuSeconds * 1e6) / result.requests : undefined,
+    redisCallsPerRequest: redisDelta ? totalCalls(redisDelta) / result.requests : undefined,
   }
 }
 
@@ -198,36 +201,100 @@ function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 'bare'>
   return { rows, bare }
 }
 
+function logRun(ctx: Context, run: HttpRun): void {
+  ctx.log(
+    `http r${run.round + 1} ${run.keys} ${run.framework} ${run.variant} (${run.store}): ${Math.round(run.rps)} req/s, p99 ${run.p99} ms, ${run.cpuPerRequest.toFixed(1)} µs CPU/req${run.non2xx + run.errors ? `, ${run.non2xx} non-2xx, ${run.errors} errors` : ''}`,
+  )
+}
+
+function failed(ctx: Context, notes: string[], c: Case, keys: Keys, error: unknown): void {
+  const message = `${c.framework} ${c.variant} (${c.store}, ${keys} key${keys === 'one' ? '' : 's'}) failed: ${(error as Error).message.split('\n')[0]}`
+  ctx.log(message)
+  if (!notes.includes(message)) notes.push(message)
+}
+
 /**
- * HTTP overhead: for each round, each key mode and each framework, the bare
- * server, every limiter (order rotated per round), and the bare server again,
- * each in a fresh server process driven by autocannon from this process.
+ * One key: every server of a framework (bare and each limiter) starts once and stays up; then, in
+ * each of many short rounds, the load goes to bare, each limiter (order rotated per round) and
+ * bare again. Short interleaved rounds on warm servers let the machine's drift hit every case
+ * alike, so the per-round ratios scatter less than with fewer, longer runs.
  */
+async function oneKey(ctx: Context, list: readonly Case[], notes: string[], runs: HttpRun[]): Promise<void> {
+  const { rounds, seconds } = ctx.config.http
+  for (const framework of FRAMEWORKS) {
+    const group = list.filter((c) => c.framework === framework)
+    const servers = new Map<Case, ServerProcess<ServerStats>>()
+    try {
+      for (const c of group) {
+        try {
+          servers.set(c, await startServer(ctx, c, 'one'))
+        } catch (error) {
+          failed(ctx, notes, c, 'one', error)
+        }
+      }
+      const bare = group.find((c) => c.variant === 'bare')!
+      const limiters = group.filter((c) => c !== bare)
+      for (let round = 0; round < rounds; round++) {
+        for (const c of [bare, ...rotate(limiters, round), bare]) {
+          const server = servers.get(c)
+          if (server === undefined) continue
+          try {
+            const run = await measure(ctx, server, c, 'one', round, seconds)
+            runs.push(run)
+            logRun(ctx, run)
+          } catch (error) {
+            failed(ctx, notes, c, 'one', error)
+          }
+        }
+      }
+    } finally {
+      for (const server of servers.values()) await server.stop()
+      if (ctx.redis) await ctx.redis.flush()
+    }
+  }
+}
+
+/**
+ * 100,000 keys: a fresh server per case, so every key it sees is new to it (the insert path, and
+ * eviction where a store is bounded); bare first and last in each round, limiters rotated.
+ */
+async function manyKeys(
+  ctx: Context,
+  list: readonly Case[],
+  notes: string[],
+  runs: HttpRun[],
+): Promise<void> {
+  const { manyRounds, manySeconds } = ctx.config.http
+  for (let round = 0; round < manyRounds; round++) {
+    for (const framework of FRAMEWORKS) {
+      const limiters = list.filter((c) => c.framework === framework && c.variant !== 'bare')
+      const bare = list.find((c) => c.framework === framework && c.variant === 'bare')!
+      for (const c of [bare, ...rotate(limiters, round), bare]) {
+        try {
+          const server = await startServer(ctx, c, 'many')
+          try {
+            const run = await measure(ctx, server, c, 'many', round, manySeconds)
+            runs.push(run)
+            logRun(ctx, run)
+          } finally {
+            await server.stop()
+            if (c.store === 'redis' && ctx.redis) await ctx.redis.flush()
+          }
+        } catch (error) {
+          failed(ctx, notes, c, 'many', error)
+        }
+      }
+    }
+  }
+}
+
+/** HTTP overhead of every limiter against the bare framework, one key and 100,000 keys. */
 export async function httpSection(ctx: Context): Promise<HttpSection> {
   const notes: string[] = []
   const list = cases(ctx, notes)
   if (!ctx.redis) notes.push('Redis-store cases skipped: no redis-server')
   const runs: HttpRun[] = []
-  for (let round = 0; round < ctx.config.http.rounds; round++) {
-    for (const keys of ['one', 'many'] as const) {
-      for (const framework of FRAMEWORKS) {
-        const limiters = list.filter((c) => c.framework === framework && c.variant !== 'bare')
-        const bare = list.find((c) => c.framework === framework && c.variant === 'bare')!
-        for (const c of [bare, ...rotate(limiters, round), bare]) {
-          try {
-            const run = await measureCase(ctx, c, keys, round)
-            runs.push(run)
-            ctx.log(
-              `http r${round + 1} ${keys} ${framework} ${c.variant} (${c.store}): ${Math.round(run.rps)} req/s, p99 ${run.p99} ms, ${run.cpuPerRequest.toFixed(1)} µs CPU/req${run.non2xx + run.errors ? `, ${run.non2xx} non-2xx, ${run.errors} errors` : ''}`,
-            )
-          } catch (error) {
-            const message = `${framework} ${c.variant} (${c.store}, ${keys} key${keys === 'one' ? '' : 's'}) failed: ${(error as Error).message.split('\n')[0]}`
-            ctx.log(message)
-            if (!notes.includes(message)) notes.push(message)
-          }
-        }
-      }
-    }
-  }
+  await oneKey(ctx, list, notes, runs)
+  await manyKeys(ctx, list, notes, runs)
   return { ...summarise(runs), runs, notes }
 }
