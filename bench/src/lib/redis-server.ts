@@ -74,6 +74,21 @@ export async function readCounters(client: Redis): Promise<RedisCounters> {
   return { calls, cpuSeconds: user + sys }
 }
 
+/**
+ * Kills `child` when this process dies, however it dies (an interrupted benchmark runs no
+ * cleanup): a shell blocks reading a pipe from us, and the pipe's end is its signal.
+ */
+function killWithThisProcess(child: ChildProcess): void {
+  if (child.pid === undefined) return
+  const guard = spawn('sh', ['-c', 'read _ ; kill -9 "$0" 2>/dev/null', String(child.pid)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  })
+  guard.unref()
+  ;(guard.stdin as { unref?: () => void } | null)?.unref?.()
+  // Once the server is gone its pid may be reused: the guard must not outlive it.
+  child.once('exit', () => guard.kill('SIGKILL'))
+}
+
 /** A redis-server of our own on a free loopback port: never the machine's shared 6379. */
 export class RedisServer {
   private constructor(
@@ -92,6 +107,7 @@ export class RedisServer {
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
       { stdio: 'ignore' },
     )
+    killWithThisProcess(child)
     const deadline = Date.now() + 10_000
     while (!(await answers(port))) {
       if (Date.now() > deadline || child.exitCode !== null) {

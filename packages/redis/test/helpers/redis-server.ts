@@ -61,6 +61,21 @@ export interface TestRedis {
   stop(): Promise<void>
 }
 
+/**
+ * Kills `child` when this process dies, however it dies (a killed test worker runs no
+ * `afterAll`): a shell blocks reading a pipe from us, and the pipe's end is its signal.
+ */
+function killWithThisProcess(child: ChildProcess): void {
+  if (child.pid === undefined) return
+  const guard = spawn('sh', ['-c', 'read _ ; kill -9 "$0" 2>/dev/null', String(child.pid)], {
+    stdio: ['pipe', 'ignore', 'ignore'],
+  })
+  guard.unref()
+  ;(guard.stdin as { unref?: () => void } | null)?.unref?.()
+  // Once the server is gone its pid may be reused: the guard must not outlive it.
+  child.once('exit', () => guard.kill('SIGKILL'))
+}
+
 function spawnServer(port: number, dir: string, extra: string[] = []): ChildProcess {
   const child = spawn(
     'redis-server',
@@ -68,6 +83,7 @@ function spawnServer(port: number, dir: string, extra: string[] = []): ChildProc
     { stdio: 'ignore' },
   )
   child.unref()
+  killWithThisProcess(child)
   return child
 }
 
