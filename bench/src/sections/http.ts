@@ -220,7 +220,7 @@ function failed(ctx: Context, notes: string[], c: Case, keys: Keys, error: unkno
  * alike, so the per-round ratios scatter less than with fewer, longer runs.
  */
 async function oneKey(ctx: Context, list: readonly Case[], notes: string[], runs: HttpRun[]): Promise<void> {
-  const { rounds, seconds } = ctx.config.http
+  const { rounds, seconds, connections, warmupSeconds } = ctx.config.http
   for (const framework of FRAMEWORKS) {
     const group = list.filter((c) => c.framework === framework)
     const servers = new Map<Case, ServerProcess<ServerStats>>()
@@ -239,6 +239,9 @@ async function oneKey(ctx: Context, list: readonly Case[], notes: string[], runs
           const server = servers.get(c)
           if (server === undefined) continue
           try {
+            // An idle V8 shrinks its heap and cools its caches: every run starts warm, as the
+            // bare run that follows the previous round's bare run would otherwise alone be.
+            await load({ port: server.port, connections, seconds: warmupSeconds, keys: 'one' })
             const run = await measure(ctx, server, c, 'one', round, seconds)
             runs.push(run)
             logRun(ctx, run)
