@@ -46,7 +46,7 @@ export const FULL: Config = {
     serverKeys: 100_000,
   },
   attack: { inflight: 50, warmupMs: 500, measureMs: 4000 },
-  inject: { rounds: 20, warmup: 2000, requests: 1000 },
+  inject: { rounds: 30, warmup: 2000, requests: 2000 },
 }
 
 export const SMOKE: Config = {
