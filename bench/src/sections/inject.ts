@@ -1,8 +1,12 @@
 import { retryOnce, runWorker } from '../lib/child.ts'
+import { median, minMax } from '../lib/common.ts'
 import { type Context, missing } from '../lib/context.ts'
 import type { InjectResult, InjectSpec, InjectVariant } from '../workers/inject.ts'
 import type { Framework, Variant } from '../workers/server.ts'
 import { FRAMEWORKS, PEERS } from './http.ts'
+
+// Rounds per worker process: light-my-request's retained ~10 KB per request stays under ~1 GB.
+const ROUNDS_PER_PROCESS = 5
 
 export interface InjectRow extends InjectVariant {
   readonly framework: Framework
@@ -33,17 +37,42 @@ export async function injectSection(ctx: Context): Promise<InjectSection> {
       ...(skip ? [] : (['tollgate', 'tollgate-no-headers'] as const)),
       ...PEERS[framework],
     ]
-    const spec: InjectSpec = { framework, variants, warmup, requests, rounds }
-    const result = await retryOnce(
-      () => runWorker<InjectResult>('inject', spec, { timeoutMs: 600_000 }),
-      ctx.log,
-    )
-    for (const v of result.variants) {
+    // Rounds in chunks, each in a fresh process (see workers/inject.ts); rounds stay interleaved.
+    const perRound = variants.map(() => [] as number[])
+    const statuses = variants.map(() => ({}) as Record<string, number>)
+    for (let done = 0; done < rounds; done += ROUNDS_PER_PROCESS) {
+      const spec: InjectSpec = {
+        framework,
+        variants,
+        warmup,
+        requests,
+        rounds: Math.min(ROUNDS_PER_PROCESS, rounds - done),
+      }
+      const result = await retryOnce(
+        () => runWorker<InjectResult>('inject', spec, { timeoutMs: 600_000 }),
+        ctx.log,
+      )
+      result.variants.forEach((v, i) => {
+        perRound[i]!.push(...v.perRound)
+        for (const [status, n] of Object.entries(v.statuses))
+          statuses[i]![status] = (statuses[i]![status] ?? 0) + n
+      })
+    }
+    const bare = perRound[variants.indexOf('bare')]!
+    variants.forEach((variant, i) => {
+      const added = perRound[i]!.map((cpu, round) => cpu - bare[round]!)
+      const v: InjectVariant = {
+        variant,
+        cpuPerRequest: median(perRound[i]!),
+        added: median(added),
+        addedRange: minMax(added),
+        statuses: statuses[i]!,
+      }
       rows.push({ framework, ...v })
       ctx.log(
         `inject ${framework} ${v.variant}: ${v.cpuPerRequest.toFixed(1)} µs CPU/request (${v.added >= 0 ? '+' : ''}${v.added.toFixed(1)})`,
       )
-    }
+    })
   }
   return { rows, notes }
 }

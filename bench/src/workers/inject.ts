@@ -4,11 +4,13 @@
  * process per framework holds every variant and runs them in interleaved
  * batches, so the machine's drift hits all variants alike. The kernel's share
  * of a real request (most of it on a small VM, and noisy) is absent, so a few
- * µs per request are resolvable.
+ * µs per request are resolvable. The orchestrator runs the rounds in several
+ * processes: light-my-request keeps about 10 KB per injected request (with any
+ * framework, even a bare handler), and one process for every round would fill
+ * its heap and pay ever longer GCs.
  */
 import { type App, buildApp, type Framework, type Variant } from '../lib/apps.ts'
 import { sendResult, workerSpec } from '../lib/child.ts'
-import { median, minMax } from '../lib/common.ts'
 
 export interface InjectSpec {
   readonly framework: Framework
@@ -30,9 +32,14 @@ export interface InjectVariant {
   readonly statuses: Record<string, number>
 }
 
+/** What one worker process measured: per variant, CPU µs per request of each of its rounds. */
 export interface InjectResult {
   readonly framework: Framework
-  readonly variants: readonly InjectVariant[]
+  readonly variants: readonly {
+    readonly variant: Variant
+    readonly perRound: readonly number[]
+    readonly statuses: Record<string, number>
+  }[]
 }
 
 const spec = workerSpec<InjectSpec>()
@@ -61,18 +68,12 @@ for (let round = 0; round < spec.rounds; round++) {
   }
 }
 for (const app of apps) await app.close()
-const bare = perRound[spec.variants.indexOf('bare')] ?? []
 const result: InjectResult = {
   framework: spec.framework,
-  variants: spec.variants.map((variant, v) => {
-    const added = perRound[v]!.map((cpu, round) => cpu - (bare[round] ?? Number.NaN))
-    return {
-      variant,
-      cpuPerRequest: median(perRound[v]!),
-      added: median(added),
-      addedRange: minMax(added),
-      statuses: statuses[v]!,
-    }
-  }),
+  variants: spec.variants.map((variant, v) => ({
+    variant,
+    perRound: perRound[v]!,
+    statuses: statuses[v]!,
+  })),
 }
 sendResult(result)
