@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
+// The tests' guard: a redis-server started here dies with this process, however it ends.
+import { killWithThisProcess } from '../../../packages/redis/test/helpers/redis-server.ts'
 
 const run = promisify(execFile)
 
@@ -72,21 +74,6 @@ export async function readCounters(client: Redis): Promise<RedisCounters> {
   const user = Number(/used_cpu_user:([\d.]+)/.exec(cpu)?.[1] ?? 0)
   const sys = Number(/used_cpu_sys:([\d.]+)/.exec(cpu)?.[1] ?? 0)
   return { calls, cpuSeconds: user + sys }
-}
-
-/**
- * Kills `child` when this process dies, however it dies (an interrupted benchmark runs no
- * cleanup): a shell blocks reading a pipe from us, and the pipe's end is its signal.
- */
-function killWithThisProcess(child: ChildProcess): void {
-  if (child.pid === undefined) return
-  const guard = spawn('sh', ['-c', 'read _ ; kill -9 "$0" 2>/dev/null', String(child.pid)], {
-    stdio: ['pipe', 'ignore', 'ignore'],
-  })
-  guard.unref()
-  ;(guard.stdin as { unref?: () => void } | null)?.unref?.()
-  // Once the server is gone its pid may be reused: the guard must not outlive it.
-  child.once('exit', () => guard.kill('SIGKILL'))
 }
 
 /** A redis-server of our own on a free loopback port: never the machine's shared 6379. */

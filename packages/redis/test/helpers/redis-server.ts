@@ -63,9 +63,10 @@ export interface TestRedis {
 
 /**
  * Kills `child` when this process dies, however it dies (a killed test worker runs no
- * `afterAll`): a shell blocks reading a pipe from us, and the pipe's end is its signal.
+ * `afterAll`, an interrupted benchmark no cleanup): a shell blocks reading a pipe from us, and
+ * the pipe's end is its signal. The benchmarks' redis-server uses it too.
  */
-function killWithThisProcess(child: ChildProcess): void {
+export function killWithThisProcess(child: ChildProcess): void {
   if (child.pid === undefined) return
   const guard = spawn('sh', ['-c', 'read _ ; kill -9 "$0" 2>/dev/null', String(child.pid)], {
     stdio: ['pipe', 'ignore', 'ignore'],
