@@ -54,8 +54,14 @@ const BIG_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] !== 0x3f
 /** A request waiting for its script's next batch. */
 interface Pending {
   readonly keys: readonly string[]
-  /** op code, caller clock (NaN: Redis's), weight, maxDelay, minDelay, key count. */
-  readonly args: readonly number[]
+  /** The script's numbers for the request (see the prelude); the key count is `keys.length`. */
+  readonly op: number
+  /** The caller's clock, or NaN for Redis's. */
+  readonly clock: number
+  readonly weight: number
+  /** -1: unbounded. */
+  readonly maxDelay: number
+  readonly minDelay: number
   /** Per key, its policy's rate set: rate count, then each rate's parameters. */
   readonly sets: readonly (readonly number[])[]
   readonly resolve: (reply: Reply | Unavailable) => void
@@ -397,17 +403,18 @@ export class RedisStore implements Store {
     minDelay: number,
     now: number,
   ): Promise<Reply | Unavailable> {
-    const args: number[] = [
-      OP_CODES[op],
-      this.callerClock ? now : Number.NaN,
-      weight,
-      maxDelay === Number.POSITIVE_INFINITY ? -1 : maxDelay,
-      minDelay,
-      keys.length,
-    ]
     const sets = targets.map((target) => this.paramsOf(target.policy, script))
     return new Promise((resolve) => {
-      const request: Pending = { keys, args, sets, resolve }
+      const request: Pending = {
+        keys,
+        op: OP_CODES[op],
+        clock: this.callerClock ? now : Number.NaN,
+        weight,
+        maxDelay: maxDelay === Number.POSITIVE_INFINITY ? -1 : maxDelay,
+        minDelay,
+        sets,
+        resolve,
+      }
       // Nothing in flight (a quiet server): send at once, there is no batch to wait for. On a Cluster
       // every request goes alone (a script may touch one slot).
       if (this.cluster || (this.inFlight === 0 && !this.flushing)) {
@@ -459,7 +466,8 @@ export class RedisStore implements Store {
     numbers[2] = setIndex.size
     numbers.push(batch.length)
     for (const request of batch) {
-      for (const arg of request.args) numbers.push(arg)
+      numbers.push(request.op, request.clock, request.weight, request.maxDelay, request.minDelay)
+      numbers.push(request.keys.length)
       for (const set of request.sets) numbers.push(setIndex.get(set)!)
     }
     let blob = encodeDoubles(numbers)
