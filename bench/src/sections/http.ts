@@ -97,19 +97,18 @@ function cases(ctx: Context, notes: string[]): Case[] {
   return list
 }
 
-async function startServer(ctx: Context, c: Case, keys: Keys): Promise<ServerProcess<ServerStats>> {
+function startServer(ctx: Context, c: Case, keys: Keys): Promise<ServerProcess<ServerStats>> {
   const redis = c.store === 'redis' ? ctx.redis : undefined
   const spec: ServerSpec = { ...c, keys, ...(redis ? { redisPort: redis.port } : {}) }
-  const server = await retryOnce(
-    () => ServerProcess.start<ServerStats>('server', spec, { timeoutMs: 30_000 }),
-    ctx.log,
-  )
-  const { connections, warmupSeconds } = ctx.config.http
-  await load({ port: server.port, connections, seconds: warmupSeconds, keys })
-  return server
+  return retryOnce(() => ServerProcess.start<ServerStats>('server', spec, { timeoutMs: 30_000 }), ctx.log)
 }
 
-/** One measurement of a running server: its req/s and CPU (and Redis's) over `seconds` of load. */
+/**
+ * One measurement of a running server: warm-up, then its req/s and CPU (and Redis's) over
+ * `seconds` of load. Every run warms up, fresh server or not: an idle V8 shrinks its heap and
+ * cools its caches, and a server that waited for the other cases would start slower than the
+ * bare server that runs twice in a row at each round boundary.
+ */
 async function measure(
   ctx: Context,
   server: ServerProcess<ServerStats>,
@@ -119,9 +118,11 @@ async function measure(
   seconds: number,
 ): Promise<HttpRun> {
   const redis = c.store === 'redis' ? ctx.redis : undefined
+  const { connections, warmupSeconds } = ctx.config.http
+  await load({ port: server.port, connections, seconds: warmupSeconds, keys })
   const before = await server.stats()
   const redisBefore = redis ? await redis.counters() : undefined
-  const result = await load({ port: server.port, connections: ctx.config.http.connections, seconds, keys })
+  const result = await load({ port: server.port, connections, seconds, keys })
   const after = await server.stats()
   const redisDelta = redis && redisBefore ? diffCounters(redisBefore, await redis.counters()) : undefined
   return {
@@ -220,7 +221,7 @@ function failed(ctx: Context, notes: string[], c: Case, keys: Keys, error: unkno
  * alike, so the per-round ratios scatter less than with fewer, longer runs.
  */
 async function oneKey(ctx: Context, list: readonly Case[], notes: string[], runs: HttpRun[]): Promise<void> {
-  const { rounds, seconds, connections, warmupSeconds } = ctx.config.http
+  const { rounds, seconds } = ctx.config.http
   for (const framework of FRAMEWORKS) {
     const group = list.filter((c) => c.framework === framework)
     const servers = new Map<Case, ServerProcess<ServerStats>>()
@@ -239,9 +240,6 @@ async function oneKey(ctx: Context, list: readonly Case[], notes: string[], runs
           const server = servers.get(c)
           if (server === undefined) continue
           try {
-            // An idle V8 shrinks its heap and cools its caches: every run starts warm, as the
-            // bare run that follows the previous round's bare run would otherwise alone be.
-            await load({ port: server.port, connections, seconds: warmupSeconds, keys: 'one' })
             const run = await measure(ctx, server, c, 'one', round, seconds)
             runs.push(run)
             logRun(ctx, run)

@@ -1,12 +1,22 @@
 import { retryOnce, runWorker } from '../lib/child.ts'
 import { median, minMax } from '../lib/common.ts'
 import { type Context, missing } from '../lib/context.ts'
-import type { InjectResult, InjectSpec, InjectVariant } from '../workers/inject.ts'
+import type { InjectResult, InjectSpec } from '../workers/inject.ts'
 import type { Framework, Variant } from '../workers/server.ts'
 import { FRAMEWORKS, PEERS } from './http.ts'
 
 // Rounds per worker process: light-my-request's retained ~10 KB per request stays under ~1 GB.
 const ROUNDS_PER_PROCESS = 5
+
+export interface InjectVariant {
+  readonly variant: Variant
+  /** Median over batches of CPU µs per request. */
+  readonly cpuPerRequest: number
+  /** Median over batches of (this − bare in the same round), µs. */
+  readonly added: number
+  readonly addedRange: [number, number]
+  readonly statuses: Record<string, number>
+}
 
 export interface InjectRow extends InjectVariant {
   readonly framework: Framework

@@ -22,16 +22,6 @@ export interface InjectSpec {
   readonly rounds: number
 }
 
-export interface InjectVariant {
-  readonly variant: Variant
-  /** Median over batches of CPU µs per request. */
-  readonly cpuPerRequest: number
-  /** Median over batches of (this − bare in the same round), µs. */
-  readonly added: number
-  readonly addedRange: [number, number]
-  readonly statuses: Record<string, number>
-}
-
 /** What one worker process measured: per variant, CPU µs per request of each of its rounds. */
 export interface InjectResult {
   readonly framework: Framework
