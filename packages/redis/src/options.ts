@@ -2,8 +2,10 @@ import type { Duration, Logger } from '@tollgate/core'
 import type { Cluster, Redis } from 'ioredis'
 
 /**
- * The commands the store uses, on an ioredis `Redis` or `Cluster` client (`time` once, for the
- * offset of Redis's clock before the first script call).
+ * The commands the store uses, on an ioredis `Redis` or `Cluster` client: `evalsha` and `eval`
+ * (through the `evalshaBuffer` and `evalBuffer` variants ioredis defines for every command,
+ * untyped: the scripts answer in binary), `del`, and `time` once, for the offset of Redis's clock
+ * before the first script call.
  * `status` lets the store skip a disconnected client instead of queueing a
  * command in ioredis's offline queue; `isCluster` selects the Cluster protocol.
  */

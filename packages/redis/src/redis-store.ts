@@ -37,8 +37,18 @@ const MAX_BATCH = 64
 const SPLIT_FROM = 16
 const SPLIT_PARTS = 2
 
-/** A reply of a script: {allowed, delay, retryAfter, blockedBy, redisMs, delayForOne, remaining, resetMs, ...}. */
-type Reply = readonly number[]
+/** One request's answer from a script (see the scripts' prelude). */
+interface Reply {
+  readonly allowed: boolean
+  readonly delayMs: number
+  readonly retryAfterMs: number
+  /** The target that decided, -1: none. */
+  readonly blockedBy: number
+  /** When rejected: ms until a request of weight 1 would fit (feeds the deny cache). */
+  readonly delayForOne: number
+  /** Per target per rate: remaining, reset ms. */
+  readonly rates: number[]
+}
 
 /** Why Redis did not answer. */
 class Unavailable {
@@ -67,8 +77,14 @@ interface Pending {
   readonly resolve: (reply: Reply | Unavailable) => void
 }
 
-/** Calls `ioredis` with plain arguments; the client's overloads are narrowed once here. */
+/** Calls `ioredis` with plain arguments, replies as Buffers. */
 type Evaluate = (sha: string, numkeys: number, ...args: (string | Buffer)[]) => Promise<unknown>
+
+/** The Buffer-reply variants ioredis defines at runtime for every command (its types omit them). */
+interface BufferCommands {
+  readonly evalshaBuffer: Evaluate
+  readonly evalBuffer: Evaluate
+}
 
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT')
@@ -119,8 +135,8 @@ export class RedisStore implements Store {
     if (typeof options !== 'object' || options === null)
       invalidOption(where, 'options', 'an object', options, 'type')
     rejectUnknownOptions(where, options, OPTIONS)
-    const client = options.client as RedisClient | undefined
-    if (typeof client?.evalsha !== 'function' || typeof client.eval !== 'function') {
+    const client = options.client as (RedisClient & Partial<BufferCommands>) | undefined
+    if (typeof client?.evalshaBuffer !== 'function' || typeof client.evalBuffer !== 'function') {
       invalidOption(where, 'client', 'an ioredis Redis or Cluster client', client, 'type')
     }
     const prefix = options.prefix ?? 'tollgate:'
@@ -159,8 +175,8 @@ export class RedisStore implements Store {
       invalidOption(where, 'clock', "'redis' or 'caller'", clock, 'type')
 
     this.client = client
-    this.evalsha = (client.evalsha as unknown as Evaluate).bind(client)
-    this.eval = (client.eval as unknown as Evaluate).bind(client)
+    this.evalsha = client.evalshaBuffer.bind(client)
+    this.eval = client.evalBuffer.bind(client)
     this.prefix = prefix
     this.timeout = timeout
     this.failure = failure
@@ -306,16 +322,16 @@ export class RedisStore implements Store {
         await this.compensate(targets, keys, i, weight, now)
         return reply
       }
-      if (reply[0] === 1) {
-        delay = reply[1]!
-        rates.push(...reply.slice(6))
+      if (reply.allowed) {
+        delay = reply.delayMs
+        rates.push(...reply.rates)
         continue
       }
       const refunded = await this.compensate(targets, keys, i, weight, now)
       if (refunded instanceof Unavailable) return refunded
-      let longest = reply[2]! + (maxDelay === Number.POSITIVE_INFINITY ? 0 : maxDelay)
+      let longest = reply.retryAfterMs + (maxDelay === Number.POSITIVE_INFINITY ? 0 : maxDelay)
       let blockedBy = i
-      const tail: number[] = [...reply.slice(6)]
+      const tail: number[] = [...reply.rates]
       for (let j = i + 1; j < targets.length; j++) {
         const peek = await this.run(
           scriptFor(targets[j]!.policy.algorithm),
@@ -328,11 +344,11 @@ export class RedisStore implements Store {
           now,
         )
         if (peek instanceof Unavailable) return peek
-        if (peek[2]! > longest) {
-          longest = peek[2]!
+        if (peek.retryAfterMs > longest) {
+          longest = peek.retryAfterMs
           blockedBy = j
         }
-        tail.push(...peek.slice(6))
+        tail.push(...peek.rates)
       }
       const outcome: StoreOutcome = {
         allowed: false,
@@ -341,7 +357,7 @@ export class RedisStore implements Store {
         rates: [...refunded, ...tail],
         blockedBy,
       }
-      this.denied?.remember(keys[0]!, keys.join('\n'), reply[5]!, outcome, local)
+      this.denied?.remember(keys[0]!, keys.join('\n'), reply.delayForOne, outcome, local)
       return outcome
     }
     return { allowed: true, delayMs: delay, retryAfterMs: 0, rates, blockedBy: -1 }
@@ -368,14 +384,14 @@ export class RedisStore implements Store {
         now,
       )
       if (reply instanceof Unavailable) return reply
-      rates.push(...reply.slice(6))
+      rates.push(...reply.rates)
     }
     return rates
   }
 
   private remember(own: string, joined: string, reply: Reply, local: number): StoreOutcome {
     const outcome = toOutcome(reply)
-    if (!outcome.allowed) this.denied?.remember(own, joined, reply[5]!, outcome, local)
+    if (!outcome.allowed) this.denied?.remember(own, joined, reply.delayForOne, outcome, local)
     return outcome
   }
 
@@ -450,7 +466,6 @@ export class RedisStore implements Store {
   /** One EVALSHA for a batch of requests, with the store's deadline; resolves each request. */
   private send(script: Script, batch: readonly Pending[]): void {
     const keys: string[] = []
-    for (const request of batch) for (const key of request.keys) keys.push(key)
     // Every number of the call goes in one argument of little-endian doubles (see the scripts'
     // prelude): a deadline (set per attempt), the expiry padding, each distinct rate set once
     // (1-based index in the script), then the requests.
@@ -465,10 +480,21 @@ export class RedisStore implements Store {
     }
     numbers[2] = setIndex.size
     numbers.push(batch.length)
+    // Each key once, numbered from 1 in order of first use (the script keeps one state per key).
+    const keyIndex = new Map<string, number>()
     for (const request of batch) {
       numbers.push(request.op, request.clock, request.weight, request.maxDelay, request.minDelay)
       numbers.push(request.keys.length)
-      for (const set of request.sets) numbers.push(setIndex.get(set)!)
+      for (let k = 0; k < request.keys.length; k++) {
+        const key = request.keys[k]!
+        let index = keyIndex.get(key)
+        if (index === undefined) {
+          keys.push(key)
+          index = keys.length
+          keyIndex.set(key, index)
+        }
+        numbers.push(setIndex.get(request.sets[k]!)!, index)
+      }
     }
     let blob = encodeDoubles(numbers)
     this.inFlight++
@@ -480,20 +506,20 @@ export class RedisStore implements Store {
       const giveUpAt = performance.now() + this.timeout
       if (Number.isNaN(this.offset)) await this.syncClock()
       blob.writeDoubleLE(Math.floor(giveUpAt + this.offset), 0)
-      let replies = (await this.evaluate(script, keys, blob)) as readonly (Reply | number)[]
-      if (!Array.isArray(replies[0])) {
-        // {-1, real}: past the deadline, nothing was charged. Still waiting: the estimate was
-        // off (Redis's clock stepped); resend with the new one, whose deadline cannot be passed yet.
-        this.offset = (replies[1] as number) - performance.now()
+      let reply = await this.evaluate(script, keys, blob)
+      if (reply.readDoubleLE(0) === -1) {
+        // Past the deadline, nothing was charged. Still waiting: the estimate was off (Redis's
+        // clock stepped); resend with the new one, whose deadline cannot be passed yet.
+        this.offset = reply.readDoubleLE(8) - performance.now()
         if (!waiting()) return []
         // A copy: ioredis may still hold the first buffer.
         blob = Buffer.from(blob)
         blob.writeDoubleLE(Math.floor(giveUpAt + this.offset), 0)
-        replies = (await this.evaluate(script, keys, blob)) as readonly (Reply | number)[]
-        if (!Array.isArray(replies[0])) throw new Error('Redis answered after the deadline twice')
+        reply = await this.evaluate(script, keys, blob)
+        if (reply.readDoubleLE(0) === -1) throw new Error('Redis answered after the deadline twice')
       }
-      this.offset = (replies[0] as Reply)[4]! - performance.now()
-      return replies as readonly Reply[]
+      this.offset = reply.readDoubleLE(8) - performance.now()
+      return decodeReplies(reply, batch)
     }, batch.length).then((replies) => {
       this.inFlight--
       for (let i = 0; i < batch.length; i++) {
@@ -508,14 +534,20 @@ export class RedisStore implements Store {
     this.offset = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) - performance.now()
   }
 
-  private async evaluate(script: Script, keys: readonly string[], blob: Buffer): Promise<unknown> {
+  /** Runs the script; its reply is one string of little-endian doubles (see the scripts' prelude). */
+  private async evaluate(script: Script, keys: readonly string[], blob: Buffer): Promise<Buffer> {
+    let reply: unknown
     try {
-      return await this.evalsha(script.sha, keys.length, ...keys, blob)
+      reply = await this.evalsha(script.sha, keys.length, ...keys, blob)
     } catch (error) {
       // A restarted or failed-over Redis has lost its script cache; EVAL runs the script and caches it again.
-      if (isNoScript(error)) return await this.eval(script.source, keys.length, ...keys, blob)
-      throw error
+      if (!isNoScript(error)) throw error
+      reply = await this.eval(script.source, keys.length, ...keys, blob)
     }
+    if (!Buffer.isBuffer(reply) || reply.length < 16 || reply.length % 8 !== 0) {
+      throw new Error(`unexpected script reply: ${String(reply).slice(0, 80)}`)
+    }
+    return reply
   }
 
   /**
@@ -637,14 +669,40 @@ function encodeDoubles(values: readonly number[]): Buffer {
   return BIG_ENDIAN ? blob.swap64() : blob
 }
 
+/**
+ * Each request's {@link Reply} from a script's reply: after the status and Redis's clock, per
+ * request five numbers, then two per rate of each of its targets.
+ */
+function decodeReplies(reply: Buffer, batch: readonly Pending[]): Reply[] {
+  const replies: Reply[] = []
+  let at = 16
+  for (const request of batch) {
+    let count = 0
+    for (const set of request.sets) count += set[0]! * 2
+    const end = at + 40 + count * 8
+    if (end > reply.length) throw new Error(`script reply too short: ${reply.length} bytes`)
+    const rates = new Array<number>(count)
+    for (let i = 0; i < count; i++) rates[i] = reply.readDoubleLE(at + 40 + i * 8)
+    replies.push({
+      allowed: reply.readDoubleLE(at) === 1,
+      delayMs: reply.readDoubleLE(at + 8),
+      retryAfterMs: reply.readDoubleLE(at + 16),
+      blockedBy: reply.readDoubleLE(at + 24),
+      delayForOne: reply.readDoubleLE(at + 32),
+      rates,
+    })
+    at = end
+  }
+  return replies
+}
+
 function toOutcome(reply: Reply): StoreOutcome {
-  const allowed = reply[0] === 1
   return {
-    allowed,
-    delayMs: reply[1]!,
-    retryAfterMs: reply[2]!,
-    rates: reply.slice(6),
-    blockedBy: reply[3]!,
+    allowed: reply.allowed,
+    delayMs: reply.delayMs,
+    retryAfterMs: reply.retryAfterMs,
+    rates: reply.rates,
+    blockedBy: reply.blockedBy,
   }
 }
 
@@ -654,11 +712,11 @@ function combinePeeks(replies: readonly Reply[]): StoreOutcome {
   let blockedBy = -1
   const rates: number[] = []
   replies.forEach((reply, i) => {
-    if (reply[2]! > delay) {
-      delay = reply[2]!
+    if (reply.retryAfterMs > delay) {
+      delay = reply.retryAfterMs
       blockedBy = i
     }
-    rates.push(...reply.slice(6))
+    rates.push(...reply.rates)
   })
   return { allowed: delay === 0, delayMs: 0, retryAfterMs: delay, rates, blockedBy }
 }

@@ -121,7 +121,7 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
 })
 
 describe.each(ALGORITHMS)('%s, batched', (algorithm) => {
-  test('requests made together (one EVALSHA for many) decide as the memory store does in call order', async () => {
+  test('requests made together (one EVALSHA for many, peeks and refunds among them) decide as the memory store does in call order', async () => {
     const seed = Number(process.env.TOLLGATE_SEED ?? Math.floor(Math.random() * 2 ** 31))
     const rng = random(seed)
     const windowed = algorithm === 'fixed-window' || algorithm === 'sliding-window'
@@ -139,23 +139,34 @@ describe.each(ALGORITHMS)('%s, batched', (algorithm) => {
       clock.advance(gap)
       // Up to 150 requests in one turn of the event loop: several batches, some split in two calls.
       const size = rng.pick([1, 2, 5, 16, 40, 150])
-      const calls = Array.from({ length: size }, () => ({
-        key: rng.pick(KEYS),
-        weight: rng.int(1, 3),
-        reserve: shaping && rng.next() < 0.25 ? rng.pick([0, 200, 2_000]) : undefined,
-      }))
-      const expected = calls.map((c) =>
-        c.reserve === undefined
-          ? mem.consume(c.key, { weight: c.weight })
-          : mem.reserve(c.key, { weight: c.weight, maxDelay: c.reserve }),
-      )
-      const actual = await Promise.all(
-        calls.map((c) =>
-          c.reserve === undefined
-            ? red.consume(c.key, { weight: c.weight })
-            : red.reserve(c.key, { weight: c.weight, maxDelay: c.reserve }),
-        ),
-      )
+      // In half of the groups the clock moves between the calls of one turn: a key's state kept in
+      // the script is then carried to each request's own clock.
+      const drift = rng.next() < 0.5 ? 50 : 0
+      const expected: Decision[] = []
+      const pending: Promise<Decision>[] = []
+      const refunds: Promise<void>[] = []
+      for (let i = 0; i < size; i++) {
+        const key = rng.pick(KEYS)
+        const weight = rng.int(1, 3)
+        const reserve = shaping && rng.next() < 0.25 ? rng.pick([0, 200, 2_000]) : undefined
+        if (drift > 0) clock.advance(rng.int(0, drift))
+        const op = rng.next()
+        if (op < 0.1) {
+          expected.push(mem.peek(key, { weight }))
+          pending.push(red.peek(key, { weight }))
+        } else if (op < 0.2) {
+          mem.refund(key, weight)
+          refunds.push(red.refund(key, weight))
+        } else if (reserve === undefined) {
+          expected.push(mem.consume(key, { weight }))
+          pending.push(red.consume(key, { weight }))
+        } else {
+          expected.push(mem.reserve(key, { weight, maxDelay: reserve }))
+          pending.push(red.reserve(key, { weight, maxDelay: reserve }))
+        }
+      }
+      const actual = await Promise.all(pending)
+      await Promise.all(refunds)
       expect(actual.map(plain), `seed ${seed}, group ${group}`).toEqual(expected.map(plain))
       decided += size
       allowed += expected.filter((d) => d.allowed).length

@@ -120,9 +120,11 @@ describe('scripts', () => {
     )
     expect(decisions.slice(30).map((d) => d.remaining)).toEqual(Array.from({ length: 10 }, (_, i) => 99 - i))
     // The lone first call: its key and the ceiling; then the batch, split in two calls (from 16
-    // requests on): each call reads and writes "hot", "cold" (second call only) and the ceiling once.
+    // requests on): each call reads its keys with one MGET and writes "hot", "cold" (second call
+    // only) and the ceiling once.
     expect(await calls('evalsha')).toBe(3)
-    expect(await calls('get')).toBe(2 + 2 + 3)
+    expect(await calls('get')).toBe(0)
+    expect(await calls('mget')).toBe(3)
     expect(await calls('set')).toBe(2 + 2 + 3)
     expect((await limiter.peek('hot')).remaining).toBe(69)
     expect((await limiter.peek('cold')).remaining).toBe(90)

@@ -6,31 +6,35 @@ import { DRIVER, PRELUDE } from './prelude.js'
  * bucket's. A string per key, `struct.pack('<d...')` of n + 1 doubles: the
  * ms of the last update, then each rate's backlog (GCRA's `TAT - t`, the token
  * bucket's `tau - tokens`) in the rate's scaled units; one GET and one SET per
- * key, where a hash needs HMGET, HSET and PEXPIREAT. Doubles hold these
- * integers exactly: backlogs stay below `tau` plus the reserved delay, far
- * from 2^53, where absolute scaled times would not. Rate parameters: u, T, tau.
+ * key (one MGET reads all keys of a call), where a hash needs HMGET, HSET
+ * and PEXPIREAT. Doubles hold these integers exactly: backlogs stay below
+ * `tau` plus the reserved delay, far from 2^53, where absolute scaled times
+ * would not. Rate parameters: u, T, tau.
  * The expiry is PX ttl + 1: Redis may count it from the start of the script,
  * up to 1 ms before the TIME the script read, and a key must never expire early.
  *
  * A state is a table of backlogs drained to `now`; nil is a fresh key.
  */
 const KERNEL = `
-local formats = {}
-local function format_of(n)
-  local f = formats[n]
-  if not f then
-    f = '<' .. string.rep('d', n + 1)
-    formats[n] = f
-  end
-  return f
+local values
+local function prepare()
+  values = redis.call('MGET', unpack(KEYS))
 end
 
-local function load(key, rates)
-  local v = redis.call('GET', key)
+local function load(i, rates)
+  local v = values[i]
   local n = #rates
   -- A state written under other rules (another rate count) is treated as fresh.
   if not v or #v ~= 8 * (n + 1) then return nil end
-  local f = {struct.unpack(format_of(n), v)}
+  if n == 1 then
+    local at, level = unpack_doubles('<dd', v)
+    local dt = now - at
+    if dt < 0 then dt = 0 end
+    level = level - dt * rates[1][1]
+    if level < 0 then level = 0 end
+    return {level}
+  end
+  local f = {unpack_doubles(doubles(n + 1), v)}
   local dt = now - f[1]
   if dt < 0 then dt = 0 end
   local s = {}
@@ -40,6 +44,18 @@ local function load(key, rates)
     s[i] = level
   end
   return s
+end
+
+local function advance(s, rates, from)
+  local dt = now - from
+  if not s or dt <= 0 then return s end
+  local n = {}
+  for i = 1, #rates do
+    local level = s[i] - dt * rates[i][1]
+    if level < 0 then level = 0 end
+    n[i] = level
+  end
+  return n
 end
 
 local function delay(s, rates, weight)
@@ -77,21 +93,24 @@ local function refund(s, rates, weight)
   return nil
 end
 
-local function inspect(s, rates, out)
+local function inspect(s, rates, out, o)
   for i = 1, #rates do
     local r = rates[i]
     local backlog = s and s[i] or 0
     local remaining = floor_div(r[3] - backlog, r[2])
     if remaining < 0 then remaining = 0 end
-    out[#out + 1] = remaining
-    out[#out + 1] = ceil_div(backlog, r[1])
+    out[o + 1] = remaining
+    out[o + 2] = ceil_div(backlog, r[1])
+    o = o + 2
   end
+  return o
 end
 
 local function save(key, s, rates)
+  local n = #rates
   local ttl = 0
   if s then
-    for i = 1, #rates do
+    for i = 1, n do
       local x = ceil_div(s[i], rates[i][1])
       if x > ttl then ttl = x end
     end
@@ -100,11 +119,13 @@ local function save(key, s, rates)
     redis.call('DEL', key)
     return
   end
-  redis.call('SET', key, struct.pack(format_of(#rates), now, unpack(s)), 'PX', ttl + pad + 1)
+  local v
+  if n == 1 then v = pack('<dd', now, s[1]) else v = pack(doubles(n + 1), now, unpack(s, 1, n)) end
+  redis.call('SET', key, v, 'PX', ttl + pad + 1)
 end
 `
 
 /** The script for `gcra`, `token-bucket` and `leaky-bucket`. */
 export const BUCKET_SCRIPT = `local PARAMS = 3\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link BUCKET_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const BUCKET_SHA = 'e66798a5cefe05bab67706572df209e8ff91cdac'
+export const BUCKET_SHA = '95012bb85500a3d693694fe8398d1395c27c4966'

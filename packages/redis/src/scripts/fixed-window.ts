@@ -9,13 +9,15 @@ import { DRIVER, PRELUDE } from './prelude.js'
  * A state is a table of {start, count} (start false: no window yet); nil is a fresh key.
  */
 const KERNEL = `
-local function load(key, rates)
+local function prepare() end
+
+local function load(i, rates)
   local fields = {}
   for i = 1, #rates do
     fields[2 * i - 1] = 's' .. i
     fields[2 * i] = 'c' .. i
   end
-  local v = redis.call('HMGET', key, unpack(fields))
+  local v = redis.call('HMGET', KEYS[i], unpack(fields))
   local s = {}
   local any = false
   for i = 1, #rates do
@@ -30,6 +32,9 @@ local function load(key, rates)
   if any then return s end
   return nil
 end
+
+-- A state holds absolute times: valid at any now.
+local function advance(s) return s end
 
 local function earliest(start, count, window, limit, weight)
   if not start or now >= start + window then return now end
@@ -84,21 +89,23 @@ local function refund(s, rates, weight)
   return nil
 end
 
-local function inspect(s, rates, out)
+local function inspect(s, rates, out, o)
   for i = 1, #rates do
     local r = rates[i]
     local start = s and s[i][1]
     if not start or now >= start + r[1] then
-      out[#out + 1] = r[2]
-      out[#out + 1] = 0
+      out[o + 1] = r[2]
+      out[o + 2] = 0
     else
       local remaining = 0
       if start <= now then remaining = r[2] - s[i][2] end
-      if remaining > 0 then remaining = math.floor(remaining) else remaining = 0 end
-      out[#out + 1] = remaining
-      out[#out + 1] = start + r[1] - now
+      if remaining > 0 then remaining = floor(remaining) else remaining = 0 end
+      out[o + 1] = remaining
+      out[o + 2] = start + r[1] - now
     end
+    o = o + 2
   end
+  return o
 end
 
 local function save(key, s, rates)
@@ -132,4 +139,4 @@ end
 /** The script for `fixed-window`. */
 export const FIXED_WINDOW_SCRIPT = `local PARAMS = 2\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link FIXED_WINDOW_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const FIXED_WINDOW_SHA = 'efb2cdb74a97530093c8143ea24ef41e1f3df0a0'
+export const FIXED_WINDOW_SHA = '991690c14b7ea85157760d3d112fc501775827f5'

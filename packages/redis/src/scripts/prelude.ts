@@ -7,7 +7,8 @@
  *
  * One call decides a batch of requests, in order, each atomically (the script
  * as a whole is atomic): a store sends every request made in the same turn of
- * the event loop in one EVALSHA. KEYS are every request's keys, in order.
+ * the event loop in one EVALSHA. KEYS are the distinct keys of the call's
+ * requests, in order of first use.
  *
  * ARGV[1] holds every number of the call as little-endian doubles, read with
  * one `struct.unpack` (Redis parses one argument and Lua converts none, where
@@ -19,35 +20,56 @@
  * requests, and per request: op (0 consume, 1 peek, 2 refund), caller clock
  * ms or NaN (use TIME), weight, maxDelay ms (-1: unbounded), minDelay ms (the
  * slot must be at least this late: the second call on a Cluster), number of
- * keys, then per key its rate set's index (from 1).
+ * keys, then per key its rate set's index and its index in KEYS (both from 1).
+ *
+ * The reply is one string of little-endian doubles too: 1 (or -1 when the
+ * deadline has passed: then nothing else follows and nothing was charged),
+ * Redis's clock in ms, then per request: allowed (1/0), delay ms, retryAfter
+ * ms, blockedBy (the target that decided, -1: none), delayForOne (ms until a
+ * request of weight 1 would fit, when rejected: it feeds the local deny
+ * cache), then per key per rate: remaining, reset ms.
  */
 export const PRELUDE = `
 -- Redis before 5 replicates scripts verbatim unless asked for effects, and TIME is not deterministic.
 if redis.replicate_commands then redis.replicate_commands() end
+-- Locals: a global like math.floor is a table lookup at every use.
+local floor, ceil, huge = math.floor, math.ceil, math.huge
+local pack, unpack_doubles = struct.pack, struct.unpack
 local t = redis.call('TIME')
-local real = t[1] * 1000 + math.floor(t[2] / 1000)
-local A = {struct.unpack('<' .. string.rep('d', #ARGV[1] / 8), ARGV[1])}
+local real = t[1] * 1000 + floor(t[2] / 1000)
+local A = {unpack_doubles('<' .. string.rep('d', #ARGV[1] / 8), ARGV[1])}
 -- NaN (no deadline) is the one value unequal to itself.
-if A[1] == A[1] and real > A[1] then return {-1, real} end
+if A[1] == A[1] and real > A[1] then return pack('<dd', -1, real) end
 local pad = A[2]
 local now = real
+
+local formats = {}
+-- The struct format of n little-endian doubles.
+local function doubles(n)
+  local f = formats[n]
+  if not f then
+    f = '<' .. string.rep('d', n)
+    formats[n] = f
+  end
+  return f
+end
 
 -- Whole-number division, exact for integers. An infinite dividend (a weight that overflows a
 -- product) is returned as is: the adjustment loops below would never end on it.
 local function ceil_div(a, b)
   if a <= 0 then return 0 end
-  if a == math.huge then return a end
-  local q = math.ceil(a / b)
-  if a ~= math.floor(a) or b ~= math.floor(b) then return q end
+  if a == huge then return a end
+  local q = ceil(a / b)
+  if a % 1 ~= 0 or b % 1 ~= 0 then return q end
   while q * b < a do q = q + 1 end
   while q > 0 and (q - 1) * b >= a do q = q - 1 end
   return q
 end
 
 local function floor_div(a, b)
-  if a == math.huge or a == -math.huge then return a end
-  local q = math.floor(a / b)
-  if a ~= math.floor(a) or b ~= math.floor(b) then return q end
+  if a == huge or a == -huge then return a end
+  local q = floor(a / b)
+  if a % 1 ~= 0 or b % 1 ~= 0 then return q end
   while q * b > a do q = q - 1 end
   while (q + 1) * b <= a do q = q + 1 end
   return q
@@ -62,107 +84,23 @@ end
  * The driver every algorithm shares, mirroring the memory store: phase 1 finds
  * each key's delay without writing; the request is allowed iff the longest
  * delay is within maxDelay; phase 2 charges every key at now + delay (all or
- * nothing). A kernel provides load, delay, charge, refund, inspect and save.
+ * nothing). A kernel provides:
+ * - prepare(): runs once before the first request (the bucket kernel reads
+ *   every key with one MGET there);
+ * - load(i, rates): the state of the key KEYS[i], valid at now (nil: fresh);
+ * - advance(s, rates, from): a state valid at `from`, valid at now;
+ * - delay, charge (may change the state in place), refund, inspect (appends
+ *   each rate's remaining and reset to the reply from position o, returns the
+ *   new position) and save(key, s, rates) (writes a state valid at now).
  *
- * Reply: one table per request, {allowed, delay, retryAfter, blockedBy, real,
- * delayForOne, r1, reset1, ...} (delayForOne: ms until a request of weight 1
- * would fit, when rejected; it feeds the local deny cache). A late command
- * replies {-1, real} and changes nothing.
- *
- * A batch reads each key once and writes it once: the requests of one hot
- * client (or of a global ceiling) decide on the state the previous request of
- * the batch left, kept in Lua, and the last state is written when the batch is
- * done. A state kept here is valid at the `now` it was read or written at
- * (a caller clock may change `now` from request to request): at another
- * `now` the key's pending write goes first and the state is read again.
+ * A batch reads each key once and writes it once, without Lua tables keyed by
+ * key names (a table entry is dear in Redis's Lua): the client sends each key
+ * once and numbers the requests' keys, so the requests of one hot client (or
+ * of a global ceiling) decide on the state the previous request left, kept in
+ * arrays by key index, and each key's last state is written when the batch is
+ * done.
  */
 export const DRIVER = `
--- Pending writes in three tables, not a table per write: Lua allocations are dear here.
-local kept, kept_at, written = {}, {}, {}
-local pending_s, pending_rates, pending_at = {}, {}, {}
-
-local function write(key)
-  local at = pending_at[key]
-  if not at then return end
-  pending_at[key] = nil
-  local current = now
-  now = at
-  save(key, pending_s[key], pending_rates[key])
-  now = current
-end
-
-local function get(key, rates)
-  if kept_at[key] == now then return kept[key] end
-  write(key)
-  local s = load(key, rates)
-  kept[key] = s
-  kept_at[key] = now
-  return s
-end
-
-local function put(key, s, rates)
-  kept[key] = s
-  kept_at[key] = now
-  if not pending_at[key] then written[#written + 1] = key end
-  pending_s[key] = s
-  pending_rates[key] = rates
-  pending_at[key] = now
-end
-
--- Scratch tables reused by every request of the call (entries 1..n are set before each use).
-local keys, params, states = {}, {}, {}
-
-local function decide(n, op, w, max_delay, min_delay)
-  for k = 1, n do states[k] = get(keys[k], params[k]) end
-  if op == 2 then
-    local reply = {1, 0, 0, -1, real, 0}
-    for k = 1, n do
-      if states[k] then
-        local s = refund(states[k], params[k], w)
-        put(keys[k], s, params[k])
-        states[k] = s
-      end
-      inspect(states[k], params[k], reply)
-    end
-    return reply
-  end
-  local d = 0
-  local blocked = -1
-  for k = 1, n do
-    local x = delay(states[k], params[k], w)
-    if x > d then
-      d = x
-      blocked = k - 1
-    end
-  end
-  local allowed, retry, one = 1, 0, 0
-  if op == 1 then
-    if d > 0 then allowed = 0 end
-    retry = d
-    d = 0
-  else
-    if min_delay > d then d = min_delay end
-    if max_delay >= 0 and d > max_delay then
-      allowed = 0
-      retry = d - max_delay
-      d = 0
-      for k = 1, n do
-        local x = delay(states[k], params[k], 1)
-        if x > one then one = x end
-      end
-    else
-      blocked = -1
-      for k = 1, n do
-        states[k] = charge(states[k], params[k], d, w)
-        put(keys[k], states[k], params[k])
-      end
-    end
-  end
-  local reply = {allowed, d, retry, blocked, real, one}
-  for k = 1, n do inspect(states[k], params[k], reply) end
-  return reply
-end
-
 local sets = {}
 local p = 4
 for i = 1, A[3] do
@@ -178,27 +116,100 @@ for i = 1, A[3] do
   sets[i] = rates
 end
 
-local replies = {}
+prepare()
+-- Per key index: the key's state, the ms it is valid at, its rates, and whether it is to be written.
+local state, state_at, state_rates, dirty = {}, {}, {}, {}
+-- The key indexes of the request being decided (reused).
+local mine = {}
+local seen = 0
+local out = {1, real}
+local o = 2
 local count = A[p]
 p = p + 1
-local next_key = 1
-for r = 1, count do
-  local op = A[p]
-  local clock = A[p + 1]
-  if clock == clock then now = clock else now = real end
-  local w = A[p + 2]
-  local max_delay = A[p + 3]
-  local min_delay = A[p + 4]
-  local nkeys = A[p + 5]
+for _ = 1, count do
+  local op, clock, w, max_delay, min_delay, n = A[p], A[p + 1], A[p + 2], A[p + 3], A[p + 4], A[p + 5]
   p = p + 6
-  for k = 1, nkeys do
-    keys[k] = KEYS[next_key]
-    next_key = next_key + 1
-    params[k] = sets[A[p]]
-    p = p + 1
+  if clock == clock then now = clock else now = real end
+  for k = 1, n do
+    local rates = sets[A[p]]
+    local key = A[p + 1]
+    p = p + 2
+    mine[k] = key
+    local s
+    if key > seen then
+      seen = key
+      s = load(key, rates)
+    else
+      s = state[key]
+      if state_at[key] ~= now then s = advance(s, rates, state_at[key]) end
+    end
+    state[key] = s
+    state_at[key] = now
+    state_rates[key] = rates
   end
-  replies[r] = decide(nkeys, op, w, max_delay, min_delay)
+  local allowed, d, retry, blocked, one = 1, 0, 0, -1, 0
+  if op == 2 then
+    for k = 1, n do
+      local key = mine[k]
+      if state[key] then
+        state[key] = refund(state[key], state_rates[key], w)
+        dirty[key] = true
+      end
+    end
+  else
+    for k = 1, n do
+      local key = mine[k]
+      local x = delay(state[key], state_rates[key], w)
+      if x > d then
+        d = x
+        blocked = k - 1
+      end
+    end
+    if op == 1 then
+      if d > 0 then allowed = 0 end
+      retry = d
+      d = 0
+    else
+      if min_delay > d then d = min_delay end
+      if max_delay >= 0 and d > max_delay then
+        allowed = 0
+        retry = d - max_delay
+        d = 0
+        for k = 1, n do
+          local key = mine[k]
+          local x = delay(state[key], state_rates[key], 1)
+          if x > one then one = x end
+        end
+      else
+        blocked = -1
+        for k = 1, n do
+          local key = mine[k]
+          state[key] = charge(state[key], state_rates[key], d, w)
+          dirty[key] = true
+        end
+      end
+    end
+  end
+  out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5] = allowed, d, retry, blocked, one
+  o = o + 5
+  for k = 1, n do
+    local key = mine[k]
+    o = inspect(state[key], state_rates[key], out, o)
+  end
 end
-for i = 1, #written do write(written[i]) end
-return replies
+for key = 1, seen do
+  if dirty[key] then
+    now = state_at[key]
+    save(KEYS[key], state[key], state_rates[key])
+  end
+end
+-- unpack puts every value on Lua's stack, which holds 8,000: pack in parts.
+if o <= 4000 then return pack(doubles(o), unpack(out, 1, o)) end
+local parts = {}
+for i = 1, o, 4000 do
+  local j = i + 3999
+  if j > o then j = o end
+  parts[#parts + 1] = pack(doubles(j - i + 1), unpack(out, i, j))
+end
+return table.concat(parts)
 `

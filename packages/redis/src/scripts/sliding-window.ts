@@ -13,28 +13,33 @@ import { DRIVER, PRELUDE } from './prelude.js'
  * curr} per rate; nil is a fresh key.
  */
 const KERNEL = `
+local function prepare() end
+
 local function roll(s, i, r)
   if not s then return now, 0, 0 end
   local start, prev, curr = s[i][1], s[i][2], s[i][3]
   if prev == 0 and curr == 0 then return now, 0, 0 end
   if now < start + r[1] then return start, prev, curr end
-  if curr > 0 and math.floor((now - start) / r[1]) == 1 then return start + r[1], curr, 0 end
+  if curr > 0 and floor((now - start) / r[1]) == 1 then return start + r[1], curr, 0 end
   return now, 0, 0
 end
 
-local function load(key, rates)
+local function load(i, rates)
   local fields = {}
   for i = 1, #rates do
     fields[3 * i - 2] = 's' .. i
     fields[3 * i - 1] = 'p' .. i
     fields[3 * i] = 'c' .. i
   end
-  local v = redis.call('HMGET', key, unpack(fields))
+  local v = redis.call('HMGET', KEYS[i], unpack(fields))
   if not v[1] then return nil end
   local s = {}
   for i = 1, #rates do s[i] = {tonumber(v[3 * i - 2]), tonumber(v[3 * i - 1]), tonumber(v[3 * i])} end
   return s
 end
+
+-- A state holds absolute times: valid at any now.
+local function advance(s) return s end
 
 local function earliest(start, prev, curr, r, weight)
   local W = r[1]
@@ -86,21 +91,23 @@ local function refund(s, rates, weight)
   return nil
 end
 
-local function inspect(s, rates, out)
+local function inspect(s, rates, out, o)
   for i = 1, #rates do
     local r = rates[i]
     local start, prev, curr = roll(s, i, r)
     if prev == 0 and curr == 0 then
-      out[#out + 1] = r[2]
-      out[#out + 1] = 0
+      out[o + 1] = r[2]
+      out[o + 2] = 0
     else
       local W = r[1]
       local remaining = floor_div(r[2] * W - prev * (W - (now - start)) - curr * W, W)
       if remaining < 0 then remaining = 0 end
-      out[#out + 1] = remaining
-      out[#out + 1] = start + W - now
+      out[o + 1] = remaining
+      out[o + 2] = start + W - now
     end
+    o = o + 2
   end
+  return o
 end
 
 local function save(key, s, rates)
@@ -134,4 +141,4 @@ end
 /** The script for `sliding-window`. */
 export const SLIDING_WINDOW_SCRIPT = `local PARAMS = 2\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link SLIDING_WINDOW_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const SLIDING_WINDOW_SHA = 'c1343ee1b631ddf364f8ab35d14a4bfc17292e2d'
+export const SLIDING_WINDOW_SHA = '0fb029f09940216ebbb59ddd8234f54533f00e08'
