@@ -34,7 +34,7 @@ const CLOSED_RETRY_MS = 1_000
 // The most requests one EVALSHA decides: bounds how long one script call holds Redis.
 const MAX_BATCH = 64
 // From this many requests in one turn, they go in two calls (see flush).
-const SPLIT_FROM = 16
+const SPLIT_FROM = 32
 const SPLIT_PARTS = 2
 
 /** One request's answer from a script (see the scripts' prelude). */

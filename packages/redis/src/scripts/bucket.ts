@@ -3,45 +3,62 @@ import { DRIVER, PRELUDE } from './prelude.js'
 /*
  * GCRA, token bucket and leaky bucket. The three decide identically (core
  * proves it), so Redis keeps one representation for all of them: the leaky
- * bucket's. A string per key, `struct.pack('<d...')` of n + 1 doubles: the
- * ms of the last update, then each rate's backlog (GCRA's `TAT - t`, the token
- * bucket's `tau - tokens`) in the rate's scaled units; one GET and one SET per
- * key (one MGET reads all keys of a call), where a hash needs HMGET, HSET
- * and PEXPIREAT. Doubles hold these integers exactly: backlogs stay below
- * `tau` plus the reserved delay, far from 2^53, where absolute scaled times
- * would not. Rate parameters: u, T, tau.
- * The expiry is PX ttl + 1: Redis may count it from the start of the script,
- * up to 1 ms before the TIME the script read, and a key must never expire early.
+ * bucket's. A string per key, `struct.pack('<d...')` of n + 2 doubles: the ms
+ * of the last update, a lower bound of the key's expiry (Redis ms), then each
+ * rate's backlog (GCRA's `TAT - t`, the token bucket's `tau - tokens`) in the
+ * rate's scaled units. A value of n + 1 doubles (no expiry) is from an earlier
+ * version and still read. One MGET reads every key of a call and one write per
+ * key stores it, where a hash needs HMGET, HSET and PEXPIREAT. Doubles hold
+ * these integers exactly: backlogs stay below `tau` plus the reserved delay,
+ * far from 2^53, where absolute scaled times would not. Rate parameters: u, T,
+ * tau. An expiry set is PX ttl + slack + 1: Redis may count it from the start
+ * of the script, up to 1 ms before the TIME the script read, and a key must
+ * never expire early.
  *
  * A state is a table of backlogs drained to `now`; nil is a fresh key.
  */
 const KERNEL = `
 local values
+-- Per key index: a lower bound of the key's expiry on Redis's clock, from its value (nil: unknown).
+local expiry = {}
 local function prepare()
   values = redis.call('MGET', unpack(KEYS))
 end
 
 local function load(i, rates)
   local v = values[i]
+  if not v then return nil end
   local n = #rates
-  -- A state written under other rules (another rate count) is treated as fresh.
-  if not v or #v ~= 8 * (n + 1) then return nil end
-  if n == 1 then
-    local at, level = unpack_doubles('<dd', v)
+  local size = #v
+  if n == 1 and size == 24 then
+    local at, e, level = unpack_doubles('<ddd', v)
+    expiry[i] = e
     local dt = now - at
     if dt < 0 then dt = 0 end
     level = level - dt * rates[1][1]
     if level < 0 then level = 0 end
     return {level}
   end
-  local f = {unpack_doubles(doubles(n + 1), v)}
+  local f, first
+  if size == 8 * (n + 2) then
+    f = {unpack_doubles(doubles(n + 2), v)}
+    expiry[i] = f[2]
+    first = 3
+  elseif size == 8 * (n + 1) then
+    -- Written before values kept their expiry: the next write sets one.
+    f = {unpack_doubles(doubles(n + 1), v)}
+    first = 2
+  else
+    -- Written under other rules (another rate count): treated as fresh.
+    return nil
+  end
   local dt = now - f[1]
   if dt < 0 then dt = 0 end
   local s = {}
-  for i = 1, n do
-    local level = f[i + 1] - dt * rates[i][1]
+  for r = 1, n do
+    local level = f[first + r - 1] - dt * rates[r][1]
     if level < 0 then level = 0 end
-    s[i] = level
+    s[r] = level
   end
   return s
 end
@@ -106,26 +123,43 @@ local function inspect(s, rates, out, o)
   return o
 end
 
-local function save(key, s, rates)
+-- The expiry must cover the state's drain time (ttl, ms); a key whose expiry already does keeps it,
+-- and its value is rewritten in place (SETRANGE of a value of the same length keeps the TTL), which
+-- costs Redis about half a SET with PX. An expiry set anew covers an eighth more, at least 1 s, so
+-- a busy key sets one now and then instead of at every write.
+local function save(i, s, rates)
   local n = #rates
   local ttl = 0
   if s then
-    for i = 1, n do
-      local x = ceil_div(s[i], rates[i][1])
+    for r = 1, n do
+      local x = ceil_div(s[r], rates[r][1])
       if x > ttl then ttl = x end
     end
   end
   if ttl <= 0 then
-    redis.call('DEL', key)
+    redis.call('DEL', KEYS[i])
     return
   end
+  local e = expiry[i]
+  local fresh = not e or e < real + ttl + pad
+  local slack = 0
+  if fresh then
+    slack = ceil(ttl / 8)
+    if slack < 1000 then slack = 1000 end
+    -- PX counts from the script's start, at most 1 ms before TIME: the expiry is at least this.
+    e = real + ttl + slack + pad
+  end
   local v
-  if n == 1 then v = pack('<dd', now, s[1]) else v = pack(doubles(n + 1), now, unpack(s, 1, n)) end
-  redis.call('SET', key, v, 'PX', ttl + pad + 1)
+  if n == 1 then v = pack('<ddd', now, e, s[1]) else v = pack(doubles(n + 2), now, e, unpack(s, 1, n)) end
+  if fresh then
+    redis.call('SET', KEYS[i], v, 'PX', ttl + slack + pad + 1)
+  else
+    redis.call('SETRANGE', KEYS[i], 0, v)
+  end
 end
 `
 
 /** The script for `gcra`, `token-bucket` and `leaky-bucket`. */
 export const BUCKET_SCRIPT = `local PARAMS = 3\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link BUCKET_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const BUCKET_SHA = '95012bb85500a3d693694fe8398d1395c27c4966'
+export const BUCKET_SHA = '6fa10381f491d710336a71ccff22d2340137d1bd'

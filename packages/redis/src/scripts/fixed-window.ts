@@ -108,7 +108,8 @@ local function inspect(s, rates, out, o)
   return o
 end
 
-local function save(key, s, rates)
+local function save(i, s, rates)
+  local key = KEYS[i]
   local ttl = 0
   if s then
     for i = 1, #rates do
@@ -139,4 +140,4 @@ end
 /** The script for `fixed-window`. */
 export const FIXED_WINDOW_SCRIPT = `local PARAMS = 2\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link FIXED_WINDOW_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const FIXED_WINDOW_SHA = '991690c14b7ea85157760d3d112fc501775827f5'
+export const FIXED_WINDOW_SHA = '421d612bf2e3975b1308a926c3ea767a61a8d8d7'

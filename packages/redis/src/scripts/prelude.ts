@@ -91,7 +91,7 @@ end
  * - advance(s, rates, from): a state valid at `from`, valid at now;
  * - delay, charge (may change the state in place), refund, inspect (appends
  *   each rate's remaining and reset to the reply from position o, returns the
- *   new position) and save(key, s, rates) (writes a state valid at now).
+ *   new position) and save(i, s, rates) (writes the state of KEYS[i], valid at now).
  *
  * A batch reads each key once and writes it once, without Lua tables keyed by
  * key names (a table entry is dear in Redis's Lua): the client sends each key
@@ -200,7 +200,7 @@ end
 for key = 1, seen do
   if dirty[key] then
     now = state_at[key]
-    save(KEYS[key], state[key], state_rates[key])
+    save(key, state[key], state_rates[key])
   end
 end
 -- unpack puts every value on Lua's stack, which holds 8,000: pack in parts.

@@ -110,7 +110,8 @@ local function inspect(s, rates, out, o)
   return o
 end
 
-local function save(key, s, rates)
+local function save(i, s, rates)
+  local key = KEYS[i]
   local ttl = 0
   if s then
     for i = 1, #rates do
@@ -141,4 +142,4 @@ end
 /** The script for `sliding-window`. */
 export const SLIDING_WINDOW_SCRIPT = `local PARAMS = 2\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link SLIDING_WINDOW_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const SLIDING_WINDOW_SHA = '0fb029f09940216ebbb59ddd8234f54533f00e08'
+export const SLIDING_WINDOW_SHA = '7f2b4545e9bbcb7771fd49a1c65d264d5617b6ef'
