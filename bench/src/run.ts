@@ -2,7 +2,8 @@
  * `pnpm bench`: runs every benchmark section and writes bench/RESULTS.md and
  * bench/http-ratios.svg. `--smoke` uses tiny durations and writes to
  * bench/.tmp/smoke/ instead. `--only core,http,...` reruns some sections and
- * merges them into the last run's results (bench/.tmp/results-<mode>.json);
+ * merges them into the last run's results (bench/results.json, committed with
+ * RESULTS.md; smoke: bench/.tmp/smoke/results.json);
  * `--render` only rewrites the report from those results.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -70,7 +71,9 @@ for (const name of only) {
     throw new Error(`unknown section ${name}; use ${SECTIONS.join(',')}`)
 }
 const outDir = values.smoke ? join(BENCH_DIR, '.tmp', 'smoke') : BENCH_DIR
-const jsonFile = join(BENCH_DIR, '.tmp', `results-${config.mode}.json`)
+// The full run's raw results sit next to RESULTS.md (committed), so that `--only` on a fresh clone
+// merges into the published run instead of dropping the other sections.
+const jsonFile = values.smoke ? join(outDir, 'results.json') : join(BENCH_DIR, 'results.json')
 mkdirSync(outDir, { recursive: true })
 mkdirSync(join(BENCH_DIR, '.tmp'), { recursive: true })
 

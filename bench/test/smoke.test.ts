@@ -13,12 +13,12 @@ const BENCH = fileURLToPath(new URL('..', import.meta.url))
 // (the HTTP-over-sockets section takes minutes even in smoke mode: `pnpm bench:smoke`).
 test('a smoke run measures every library and renders RESULTS.md', async () => {
   // `--only` merges into the previous smoke run's results: start from none.
-  rmSync(join(BENCH, '.tmp', 'results-smoke.json'), { force: true })
+  rmSync(join(BENCH, '.tmp', 'smoke', 'results.json'), { force: true })
   await run(process.execPath, ['--import', 'tsx', 'src/run.ts', '--smoke', '--only', 'core,inject,attack'], {
     cwd: BENCH,
     timeout: 110_000,
   })
-  const results = JSON.parse(readFileSync(join(BENCH, '.tmp', 'results-smoke.json'), 'utf8')) as Results
+  const results = JSON.parse(readFileSync(join(BENCH, '.tmp', 'smoke', 'results.json'), 'utf8')) as Results
   expect(results.core?.rows.map((row) => row.lib)).toEqual(
     expect.arrayContaining([
       'tollgate-gcra',

@@ -115,7 +115,7 @@ async function scriptCosts(ctx: Context, redis: RedisServer, withTollgate: boole
     name: string,
     source: string,
     prefix: string,
-    args: readonly (string | number)[],
+    args: (key: string) => readonly (string | Buffer)[],
   ) => {
     const cost = await redis.scriptCost(source, prefix, args, requests)
     costs.push({ name, ...cost })
@@ -130,32 +130,21 @@ async function scriptCosts(ctx: Context, redis: RedisServer, withTollgate: boole
     )
     const bucket = SCRIPTS.find((script) => script.name === 'bucket')
     const rate = compilePolicy('bench', { limit: HIGH_LIMIT, window: WINDOW_MS }, 'gcra', undefined).rates[0]!
-    // ARGV as redisStore sends one request alone (see packages/redis/src/scripts/prelude.ts): deadline,
-    // pad, one rate set (rate count, u, T, tau), one request (op, caller clock, weight, maxDelay,
-    // minDelay, key count, the key's rate set).
+    // The one argument redisStore sends for one request alone (see packages/redis/src/scripts/prelude.ts),
+    // packed doubles: no deadline, no padding, one rate set (rate count, u, T, tau), one request (op
+    // consume, Redis's clock, weight 1, maxDelay 0, minDelay 0, one key: rate set 1, key 1).
+    if (new Uint8Array(new Float64Array([1]).buffer)[7] !== 0x3f)
+      throw new Error('the bench packs doubles for little-endian hosts only')
+    const blob = Buffer.from(
+      Float64Array.from([Number.NaN, 0, 1, 1, rate.u, rate.T, rate.tau, 1, 0, Number.NaN, 1, 0, 0, 1, 1, 1])
+        .buffer,
+    )
     if (bucket)
-      await measure('Tollgate GCRA (bucket script, one request per call)', bucket.source, 'tg:', [
-        '',
-        0,
-        1,
-        1,
-        rate.u,
-        rate.T,
-        rate.tau,
-        1,
-        'c',
-        '',
-        1,
-        0,
-        0,
-        1,
-        1,
-      ])
+      await measure('Tollgate GCRA (bucket script, one request per call)', bucket.source, 'tg:', () => [blob])
   }
-  await measure('rate-limiter-flexible (incrTtlLuaScript)', FLEXIBLE, 'rlflx:', [1, WINDOW_MS / 1000])
-  await measure('minimal GCRA (GET + SET PX, reference)', MINIMAL_GCRA, 'min:', [
-    WINDOW_MS / HIGH_LIMIT,
-    WINDOW_MS,
-  ])
+  const flexible = [String(1), String(WINDOW_MS / 1000)]
+  await measure('rate-limiter-flexible (incrTtlLuaScript)', FLEXIBLE, 'rlflx:', () => flexible)
+  const minimal = [String(WINDOW_MS / HIGH_LIMIT), String(WINDOW_MS)]
+  await measure('minimal GCRA (GET + SET PX, reference)', MINIMAL_GCRA, 'min:', () => minimal)
   return costs
 }
