@@ -46,7 +46,7 @@ interface Reply {
   readonly blockedBy: number
   /** When rejected: ms until a request of weight 1 would fit (feeds the deny cache). */
   readonly delayForOne: number
-  /** Per target per rate: remaining, reset ms. */
+  /** Per target per rate: remaining, reset ms (computed here from the bucket script's backlogs). */
   readonly rates: number[]
 }
 
@@ -519,7 +519,7 @@ export class RedisStore implements Store {
         if (reply.readDoubleLE(0) === -1) throw new Error('Redis answered after the deadline twice')
       }
       this.offset = reply.readDoubleLE(8) - performance.now()
-      return decodeReplies(reply, batch)
+      return decodeReplies(reply, script, batch)
     }, batch.length).then((replies) => {
       this.inFlight--
       for (let i = 0; i < batch.length; i++) {
@@ -671,18 +671,21 @@ function encodeDoubles(values: readonly number[]): Buffer {
 
 /**
  * Each request's {@link Reply} from a script's reply: after the status and Redis's clock, per
- * request five numbers, then two per rate of each of its targets.
+ * request five numbers, then the script's numbers per rate of each of its targets.
  */
-function decodeReplies(reply: Buffer, batch: readonly Pending[]): Reply[] {
+function decodeReplies(reply: Buffer, script: Script, batch: readonly Pending[]): Reply[] {
   const replies: Reply[] = []
   let at = 16
   for (const request of batch) {
-    let count = 0
-    for (const set of request.sets) count += set[0]! * 2
-    const end = at + 40 + count * 8
-    if (end > reply.length) throw new Error(`script reply too short: ${reply.length} bytes`)
-    const rates = new Array<number>(count)
-    for (let i = 0; i < count; i++) rates[i] = reply.readDoubleLE(at + 40 + i * 8)
+    let words = 0
+    for (const set of request.sets) words += set[0]! * script.replyWords
+    if (at + 40 + words * 8 > reply.length) throw new Error(`script reply too short: ${reply.length} bytes`)
+    const rates: number[] = []
+    let rate = at + 40
+    for (const set of request.sets) {
+      script.readRates(reply, rate, set, rates)
+      rate += set[0]! * script.replyWords * 8
+    }
     replies.push({
       allowed: reply.readDoubleLE(at) === 1,
       delayMs: reply.readDoubleLE(at + 8),
@@ -691,7 +694,7 @@ function decodeReplies(reply: Buffer, batch: readonly Pending[]): Reply[] {
       delayForOne: reply.readDoubleLE(at + 32),
       rates,
     })
-    at = end
+    at = rate
   }
   return replies
 }

@@ -110,17 +110,10 @@ local function refund(s, rates, weight)
   return nil
 end
 
+-- Each rate's backlog: the client turns it into remaining and reset (Redis does only what must be atomic).
 local function inspect(s, rates, out, o)
-  for i = 1, #rates do
-    local r = rates[i]
-    local backlog = s and s[i] or 0
-    local remaining = floor_div(r[3] - backlog, r[2])
-    if remaining < 0 then remaining = 0 end
-    out[o + 1] = remaining
-    out[o + 2] = ceil_div(backlog, r[1])
-    o = o + 2
-  end
-  return o
+  for i = 1, #rates do out[o + i] = s and s[i] or 0 end
+  return o + #rates
 end
 
 -- The expiry must cover the state's drain time (ttl, ms); a key whose expiry already does keeps it,
@@ -162,4 +155,4 @@ end
 /** The script for `gcra`, `token-bucket` and `leaky-bucket`. */
 export const BUCKET_SCRIPT = `local PARAMS = 3\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link BUCKET_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const BUCKET_SHA = '6fa10381f491d710336a71ccff22d2340137d1bd'
+export const BUCKET_SHA = 'aa0c6d7495ad3a976bae1967ab607e9186bf44d5'

@@ -3,12 +3,24 @@ import { BUCKET_SCRIPT, BUCKET_SHA } from './bucket.js'
 import { FIXED_WINDOW_SCRIPT, FIXED_WINDOW_SHA } from './fixed-window.js'
 import { SLIDING_WINDOW_SCRIPT, SLIDING_WINDOW_SHA } from './sliding-window.js'
 
-/** A Lua script, its SHA1, and how it passes a rate's parameters. */
+/** A Lua script, its SHA1, how it passes a rate's parameters and how it reports a rate's state. */
 export interface Script {
   readonly name: string
   readonly source: string
   readonly sha: string
   readonly params: (rate: CompiledRate) => readonly number[]
+  /** Numbers per rate in the script's reply. */
+  readonly replyWords: number
+  /**
+   * Appends remaining and reset ms for each rate of `set` (rate count, then each rate's parameters)
+   * from the reply's doubles at byte `at`.
+   */
+  readonly readRates: (reply: Buffer, at: number, set: readonly number[], out: number[]) => void
+}
+
+/** Scripts that report remaining and reset themselves. */
+function readPairs(reply: Buffer, at: number, set: readonly number[], out: number[]): void {
+  for (let i = 0; i < 2 * set[0]!; i++) out.push(reply.readDoubleLE(at + 8 * i))
 }
 
 const bucket: Script = {
@@ -16,18 +28,33 @@ const bucket: Script = {
   source: BUCKET_SCRIPT,
   sha: BUCKET_SHA,
   params: (r) => [r.u, r.T, r.tau],
+  replyWords: 1,
+  // Each rate's backlog, in scaled units; remaining and reset as core's leaky bucket computes them.
+  readRates(reply, at, set, out) {
+    for (let i = 0; i < set[0]!; i++) {
+      const u = set[1 + 3 * i]!
+      const T = set[2 + 3 * i]!
+      const tau = set[3 + 3 * i]!
+      const backlog = reply.readDoubleLE(at + 8 * i)
+      out.push(Math.max(0, Math.floor((tau - backlog) / T)), backlog <= 0 ? 0 : Math.ceil(backlog / u))
+    }
+  },
 }
 const fixedWindow: Script = {
   name: 'fixed-window',
   source: FIXED_WINDOW_SCRIPT,
   sha: FIXED_WINDOW_SHA,
   params: (r) => [r.window, r.limit],
+  replyWords: 2,
+  readRates: readPairs,
 }
 const slidingWindow: Script = {
   name: 'sliding-window',
   source: SLIDING_WINDOW_SCRIPT,
   sha: SLIDING_WINDOW_SHA,
   params: (r) => [r.window, r.limit],
+  replyWords: 2,
+  readRates: readPairs,
 }
 
 /** Every script the store runs. */

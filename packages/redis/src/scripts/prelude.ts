@@ -27,7 +27,8 @@
  * Redis's clock in ms, then per request: allowed (1/0), delay ms, retryAfter
  * ms, blockedBy (the target that decided, -1: none), delayForOne (ms until a
  * request of weight 1 would fit, when rejected: it feeds the local deny
- * cache), then per key per rate: remaining, reset ms.
+ * cache), then per key per rate the kernel's numbers (the windows: remaining
+ * and reset ms; the buckets: the backlog, from which the client computes them).
  */
 export const PRELUDE = `
 -- Redis before 5 replicates scripts verbatim unless asked for effects, and TIME is not deterministic.
@@ -89,9 +90,9 @@ end
  *   every key with one MGET there);
  * - load(i, rates): the state of the key KEYS[i], valid at now (nil: fresh);
  * - advance(s, rates, from): a state valid at `from`, valid at now;
- * - delay, charge (may change the state in place), refund, inspect (appends
- *   each rate's remaining and reset to the reply from position o, returns the
- *   new position) and save(i, s, rates) (writes the state of KEYS[i], valid at now).
+ * - delay, charge (may change the state in place), refund, inspect (writes
+ *   each rate's numbers into the reply after position o, returns the new
+ *   position) and save(i, s, rates) (writes the state of KEYS[i], valid at now).
  *
  * A batch reads each key once and writes it once, without Lua tables keyed by
  * key names (a table entry is dear in Redis's Lua): the client sends each key
