@@ -220,7 +220,9 @@ export class RedisStore implements Store {
         )
       }
       return this.run(script, 'c', targets, keys, weight, maxDelay, 0, now).then((reply) =>
-        reply instanceof Unavailable ? this.fallbackConsume(request) : this.remember(own, joined, reply, local),
+        reply instanceof Unavailable
+          ? this.fallbackConsume(request)
+          : this.remember(own, joined, reply, local),
       )
     } catch (error) {
       return Promise.reject(error)
