@@ -201,7 +201,7 @@ export function judge(results: Results): TargetLine[] {
             measured: `${f2(ratio)}× (${Math.round(at50.redisDecisionsPerSec)} vs ${Math.round(peer50.redisDecisionsPerSec)} decisions/s)`,
             pass: ratio >= 2,
           },
-          () => redisWhy(at50, peer50, redis!.scripts ?? []),
+          () => redisWhy(at50, peer50, redis!.scripts ?? [], results.rig.cores),
         ),
       )
     }
@@ -349,8 +349,8 @@ function redisRatioWhy(
   if (bareCpu === undefined) return `${figures}.`
   const cap = bareCpu / row.cpuPerRequest
   return cap < target
-    ? `${figures}; server CPU alone caps ${framework} at ${f2(cap)} < ${target}: the gap is in the server process. Plan: coalesce same-key requests in a batch into one GET/SET entry, so the client builds and parses less per request.`
-    : `${figures}; server CPU alone allows ${f2(cap)} ≥ ${target}: the gap is Redis's ${redisCpu === undefined ? '?' : f1(redisCpu)} µs/request on the cores the server and autocannon share. Plan: coalesce same-key requests in a batch into one GET/SET.`
+    ? `${figures}; server CPU alone caps ${framework} at ${f2(cap)} < ${target}: the gap is in the server process. Plan: fewer Redis calls per request under load (a call costs the server a socket write whatever its size), and less client work per decision.`
+    : `${figures}; server CPU alone allows ${f2(cap)} ≥ ${target}: the gap is Redis's ${redisCpu === undefined ? '?' : f1(redisCpu)} µs/request on the cores the server and autocannon share. Plan: fewer Redis calls per request under load (each call has a fixed cost in Redis of about 20 µs: its socket I/O, TIME, reading the arguments, packing the reply), so a batching policy that waits for fuller batches when calls are in flight.`
 }
 
 /** Why added CPU per request exceeds 1 µs: what any middleware, the headers and the limiter cost (in-process). */
@@ -414,7 +414,12 @@ function coreWhy(
  * serve at Tollgate's Redis CPU per decision, against RateLimiterRedis's measured rate (which
  * need not saturate Redis); the budget is the Redis CPU per decision that 2× would allow.
  */
-function redisWhy(tollgate: RedisResult, flexible: RedisResult, scripts: readonly ScriptCost[]): string {
+function redisWhy(
+  tollgate: RedisResult,
+  flexible: RedisResult,
+  scripts: readonly ScriptCost[],
+  cores: number | undefined,
+): string {
   const tg = tollgate.redisCpuMicrosPerDecision
   const rlf = flexible.redisCpuMicrosPerDecision
   const busy = (r: RedisResult) => pct((r.redisCpuMicrosPerDecision * r.redisDecisionsPerSec) / 1e6)
@@ -430,5 +435,11 @@ function redisWhy(tollgate: RedisResult, flexible: RedisResult, scripts: readonl
       `a GET + SET script alone costs ${f1(minimal.redisMicrosPerCall)} µs per call${flexibleScript ? ` (RateLimiterRedis's script alone: ${f1(flexibleScript.redisMicrosPerCall)} µs)` : ''}${minimal.redisMicrosPerCall > budget ? ': one call per decision cannot reach 2×, and a batched call must stay under the budget per decision with its GET and SET per key' : ''}`,
     )
   }
-  return `${parts.join('; ')}. Plan: less Redis work per decision in a batch (Tollgate is at ${f1(tg)} of ${f1(budget)} µs), and sharding the policy over several Redis cores (keys hashed to several instances).`
+  // On this rig the client and Redis share the machine's cores: their CPU per decision bounds both.
+  const client = tollgate.clientCpuMicrosPerDecision
+  if (cores !== undefined)
+    parts.push(
+      `the client process adds ${f1(client)} µs per decision: ${cores} cores serve at most ${f0((cores * 1e6) / (tg + client))} decisions/s (${f2((cores * 1e6) / (tg + client) / flexible.decisionsPerSec)}× RateLimiterRedis) with every core busy on the two processes alone`,
+    )
+  return `${parts.join('; ')}. Plan: less Redis work per decision in a batch (Tollgate is at ${f1(tg)} of ${f1(budget)} µs: a call's fixed cost, about 20 µs, shared by fewer than 20 decisions at 50 in flight, and a write per key), and sharding the policy over several Redis cores (keys hashed to several instances).`
 }
