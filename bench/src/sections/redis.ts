@@ -131,13 +131,30 @@ async function scriptCosts(ctx: Context, redis: RedisServer, withTollgate: boole
     const bucket = SCRIPTS.find((script) => script.name === 'bucket')
     const rate = compilePolicy('bench', { limit: HIGH_LIMIT, window: WINDOW_MS }, 'gcra', undefined).rates[0]!
     // The one argument redisStore sends for one request alone (see packages/redis/src/scripts/prelude.ts),
-    // packed doubles: no deadline, no padding, one rate set (rate count, u, T, tau), one request (op
+    // packed doubles: no deadline, no padding, a simple call, one rate set (rate count, u, T, tau), one request (op
     // consume, Redis's clock, weight 1, maxDelay 0, minDelay 0, one key: rate set 1, key 1).
     if (new Uint8Array(new Float64Array([1]).buffer)[7] !== 0x3f)
       throw new Error('the bench packs doubles for little-endian hosts only')
     const blob = Buffer.from(
-      Float64Array.from([Number.NaN, 0, 1, 1, rate.u, rate.T, rate.tau, 1, 0, Number.NaN, 1, 0, 0, 1, 1, 1])
-        .buffer,
+      Float64Array.from([
+        Number.NaN,
+        0,
+        1,
+        1,
+        1,
+        rate.u,
+        rate.T,
+        rate.tau,
+        1,
+        0,
+        Number.NaN,
+        1,
+        0,
+        0,
+        1,
+        1,
+        1,
+      ]).buffer,
     )
     if (bucket)
       await measure('Tollgate GCRA (bucket script, one request per call)', bucket.source, 'tg:', () => [blob])

@@ -475,10 +475,10 @@ export class RedisStore implements Store {
   private send(script: Script, batch: readonly Pending[]): void {
     const keys: string[] = []
     // Every number of the call goes in one argument of little-endian doubles (see the scripts'
-    // prelude): a deadline (set per attempt), the expiry padding, each distinct rate set once
-    // (1-based index in the script), then the requests.
+    // prelude): a deadline (set per attempt), the expiry padding, whether the call is simple, each
+    // distinct rate set once (1-based index in the script), then the requests.
     const setIndex = new Map<readonly number[], number>()
-    const numbers: number[] = [Number.NaN, this.callerClock ? CALLER_CLOCK_PADDING : 0, 0]
+    const numbers: number[] = [Number.NaN, this.callerClock ? CALLER_CLOCK_PADDING : 0, isSimple(batch), 0]
     for (const request of batch) {
       for (const set of request.sets) {
         if (setIndex.has(set)) continue
@@ -486,7 +486,7 @@ export class RedisStore implements Store {
         for (const value of set) numbers.push(value)
       }
     }
-    numbers[2] = setIndex.size
+    numbers[3] = setIndex.size
     numbers.push(batch.length)
     // Each key once, numbered from 1 in order of first use (the script keeps one state per key).
     const keyIndex = new Map<string, number>()
@@ -669,6 +669,19 @@ export class RedisStore implements Store {
   private assertOpen(): void {
     if (this.closed) throw new TollgateError('ERR_TOLLGATE_CLOSED', 'redisStore: the store is closed')
   }
+}
+
+/**
+ * 1 when every request of the batch consumes one key with one rate and no minDelay, all on one
+ * clock: the scripts' simple call (see their prelude), which the bucket script decides faster.
+ */
+function isSimple(batch: readonly Pending[]): number {
+  const clock = batch[0]!.clock
+  for (const request of batch) {
+    if (request.op !== OP_CODES.c || request.keys.length !== 1 || request.minDelay !== 0) return 0
+    if (request.sets[0]![0] !== 1 || !Object.is(request.clock, clock)) return 0
+  }
+  return 1
 }
 
 /** `values` as little-endian doubles, as the scripts' `struct.unpack('<d...')` reads them. */

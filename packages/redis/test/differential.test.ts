@@ -177,3 +177,45 @@ describe.each(ALGORITHMS)('%s, batched', (algorithm) => {
     await mem.close()
   })
 })
+
+// One key, one rate, only consumes and reserves, one clock per turn: the bucket script's simple path.
+describe.each(['gcra', 'token-bucket', 'leaky-bucket'] as const)('%s, batched, simple calls', (algorithm) => {
+  test('one-rate requests without a global ceiling, made together, decide as the memory store does', async () => {
+    const seed = Number(process.env.TOLLGATE_SEED ?? Math.floor(Math.random() * 2 ** 31))
+    const rng = random(seed)
+    const { clock, mem, red } = twins(
+      // 30 per second: 33⅓ ms per unit, so time and units scale by different factors (u = 3).
+      { rates: [{ limit: 30, window: 1_000, burst: 25 }], algorithm, name: 'simple' },
+      `simple-${algorithm}-${seed}:`,
+    )
+    let decided = 0
+    let allowed = 0
+    for (let group = 0; decided < 4_000; group++) {
+      clock.advance(rng.next() < 0.9 ? rng.int(1, 300) : rng.int(1_000, 10_000))
+      const size = rng.pick([1, 2, 5, 16, 40, 150])
+      const expected: Decision[] = []
+      const pending: Promise<Decision>[] = []
+      for (let i = 0; i < size; i++) {
+        const key = rng.pick(KEYS)
+        // Now and then the heaviest request that fits (the burst): its reserved slot may lie past the backlog.
+        const weight = rng.next() < 0.05 ? 25 : rng.int(1, 3)
+        if (rng.next() < 0.25) {
+          const maxDelay = rng.pick([0, 200, 2_000])
+          expected.push(mem.reserve(key, { weight, maxDelay }))
+          pending.push(red.reserve(key, { weight, maxDelay }))
+        } else {
+          expected.push(mem.consume(key, { weight }))
+          pending.push(red.consume(key, { weight }))
+        }
+      }
+      const actual = await Promise.all(pending)
+      expect(actual.map(plain), `seed ${seed}, group ${group}`).toEqual(expected.map(plain))
+      decided += size
+      allowed += expected.filter((d) => d.allowed).length
+    }
+    expect(allowed).toBeGreaterThan(200)
+    expect(allowed).toBeLessThan(decided - 200)
+    await red.close()
+    await mem.close()
+  })
+})

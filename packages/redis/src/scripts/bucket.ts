@@ -150,9 +150,62 @@ local function save(i, s, rates)
     redis.call('SETRANGE', KEYS[i], 0, v)
   end
 end
+
+-- A simple call (one key, one rate, a consume per request, one clock), decided as the driver would,
+-- without its per-request bookkeeping: about 1 µs less Lua per decision. States are plain numbers.
+local function simple(sets, p)
+  values = redis.call('MGET', unpack(KEYS))
+  local count = A[p]
+  p = p + 1
+  local clock = A[p + 1]
+  if clock == clock then now = clock else now = real end
+  local level_of, rates_of, dirty = {}, {}, {}
+  local out = {1, real}
+  local o = 2
+  local seen = 0
+  for _ = 1, count do
+    local w, max_delay = A[p + 2], A[p + 3]
+    local rates = sets[A[p + 6]]
+    local key = A[p + 7]
+    p = p + 8
+    local r = rates[1]
+    local u, T = r[1], r[2]
+    local level
+    if key > seen then
+      seen = key
+      local s = load(key, rates)
+      level = s and s[1] or 0
+      rates_of[key] = rates
+    else
+      level = level_of[key]
+    end
+    local d = ceil_div(level + w * T - r[3], u)
+    local allowed, retry, blocked, one = 1, 0, -1, 0
+    if d > 0 then blocked = 0 end
+    if max_delay >= 0 and d > max_delay then
+      allowed = 0
+      retry = d - max_delay
+      d = 0
+      one = ceil_div(level + T - r[3], u)
+    else
+      blocked = -1
+      local slot = d * u
+      if slot > level then level = slot end
+      level = level + w * T
+      dirty[key] = true
+    end
+    level_of[key] = level
+    out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5], out[o + 6] = allowed, d, retry, blocked, one, level
+    o = o + 6
+  end
+  for key = 1, seen do
+    if dirty[key] then save(key, {level_of[key]}, rates_of[key]) end
+  end
+  return reply(out, o)
+end
 `
 
 /** The script for `gcra`, `token-bucket` and `leaky-bucket`. */
 export const BUCKET_SCRIPT = `local PARAMS = 3\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link BUCKET_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const BUCKET_SHA = 'aa0c6d7495ad3a976bae1967ab607e9186bf44d5'
+export const BUCKET_SHA = 'bd463472cd72d8782e07fe5d08165ec996373d8f'

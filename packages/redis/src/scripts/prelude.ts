@@ -14,7 +14,9 @@
  * one `struct.unpack` (Redis parses one argument and Lua converts none, where
  * decimal arguments cost a `tonumber` each): 1 deadline in Redis ms or NaN
  * (a command resent or dequeued after the client gave up must not charge),
- * 2 extra expiry ms (caller clock only), 3 number of rate sets; per rate set
+ * 2 extra expiry ms (caller clock only), 3 1 when the call is simple (every
+ * request a consume of one key with one rate and no minDelay, all on one
+ * clock: a kernel may then take a faster path) or 0, 4 number of rate sets; per rate set
  * (the rates of one policy, sent once per call however many requests use it)
  * the number of rates and each rate's parameters; then the number of
  * requests, and per request: op (0 consume, 1 peek, 2 refund), caller clock
@@ -79,6 +81,18 @@ end
 local function expire(key, ttl)
   redis.call('PEXPIREAT', key, real + ttl + pad)
 end
+
+-- The reply: out[1..o] as doubles. unpack puts every value on Lua's stack, which holds 8,000: pack in parts.
+local function reply(out, o)
+  if o <= 4000 then return pack(doubles(o), unpack(out, 1, o)) end
+  local parts = {}
+  for i = 1, o, 4000 do
+    local j = i + 3999
+    if j > o then j = o end
+    parts[#parts + 1] = pack(doubles(j - i + 1), unpack(out, i, j))
+  end
+  return table.concat(parts)
+end
 `
 
 /*
@@ -86,6 +100,8 @@ end
  * each key's delay without writing; the request is allowed iff the longest
  * delay is within maxDelay; phase 2 charges every key at now + delay (all or
  * nothing). A kernel provides:
+ * - simple(sets, p): nil, or a function that decides a whole simple call
+ *   (see the prelude) from the requests at A[p] and returns the reply;
  * - prepare(): runs once before the first request (the bucket kernel reads
  *   every key with one MGET there);
  * - load(i, rates): the state of the key KEYS[i], valid at now (nil: fresh);
@@ -103,8 +119,8 @@ end
  */
 export const DRIVER = `
 local sets = {}
-local p = 4
-for i = 1, A[3] do
+local p = 5
+for i = 1, A[4] do
   local n = A[p]
   p = p + 1
   local rates = {}
@@ -116,6 +132,9 @@ for i = 1, A[3] do
   end
   sets[i] = rates
 end
+
+-- A simple call (see the prelude) on a kernel with a path of its own.
+if A[3] == 1 and simple then return simple(sets, p) end
 
 prepare()
 -- Per key index: the key's state, the ms it is valid at, its rates, and whether it is to be written.
@@ -204,13 +223,5 @@ for key = 1, seen do
     save(key, state[key], state_rates[key])
   end
 end
--- unpack puts every value on Lua's stack, which holds 8,000: pack in parts.
-if o <= 4000 then return pack(doubles(o), unpack(out, 1, o)) end
-local parts = {}
-for i = 1, o, 4000 do
-  local j = i + 3999
-  if j > o then j = o end
-  parts[#parts + 1] = pack(doubles(j - i + 1), unpack(out, i, j))
-end
-return table.concat(parts)
+return reply(out, o)
 `
