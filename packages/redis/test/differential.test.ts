@@ -120,6 +120,64 @@ describe.each(ALGORITHMS)('%s', (algorithm) => {
   })
 })
 
+/** One request of a batched trace, made on both limiters in the same turn of the event loop. */
+interface BatchedCall {
+  readonly op: 'consume' | 'reserve' | 'peek' | 'refund'
+  readonly key: (typeof KEYS)[number]
+  readonly weight: number
+  /** reserve only. */
+  readonly maxDelay?: number
+  /** ms the clock moves before this request. */
+  readonly advance?: number
+}
+
+/**
+ * Replays groups of requests made together (each group one turn: one EVALSHA or a few) on both
+ * twins until 4,000 requests were decided; every decision must match the memory store's, in call
+ * order, and the trace must exercise both outcomes.
+ */
+async function decideInGroups(
+  { clock, mem, red }: ReturnType<typeof twins>,
+  rng: ReturnType<typeof random>,
+  seed: number,
+  group: () => readonly BatchedCall[],
+): Promise<void> {
+  let decided = 0
+  let allowed = 0
+  for (let g = 0; decided < 4_000; g++) {
+    clock.advance(rng.next() < 0.9 ? rng.int(1, 300) : rng.int(1_000, 10_000))
+    const calls = group()
+    const expected: Decision[] = []
+    const pending: Promise<Decision>[] = []
+    const refunds: Promise<void>[] = []
+    for (const { op, key, weight, maxDelay, advance } of calls) {
+      if (advance) clock.advance(advance)
+      if (op === 'refund') {
+        mem.refund(key, weight)
+        refunds.push(red.refund(key, weight))
+      } else if (op === 'reserve') {
+        expected.push(mem.reserve(key, { weight, maxDelay: maxDelay! }))
+        pending.push(red.reserve(key, { weight, maxDelay: maxDelay! }))
+      } else {
+        expected.push(mem[op](key, { weight }))
+        pending.push(red[op](key, { weight }))
+      }
+    }
+    const actual = await Promise.all(pending)
+    await Promise.all(refunds)
+    expect(actual.map(plain), `seed ${seed}, group ${g}`).toEqual(expected.map(plain))
+    decided += calls.length
+    allowed += expected.filter((d) => d.allowed).length
+  }
+  expect(allowed).toBeGreaterThan(200)
+  expect(allowed).toBeLessThan(decided - 200)
+  await red.close()
+  await mem.close()
+}
+
+// Up to 150 requests in one turn of the event loop: several batches, some split in two calls.
+const GROUP_SIZES = [1, 2, 5, 16, 40, 150]
+
 describe.each(ALGORITHMS)('%s, batched', (algorithm) => {
   test('requests made together (one EVALSHA for many, peeks and refunds among them) decide as the memory store does in call order', async () => {
     const seed = Number(process.env.TOLLGATE_SEED ?? Math.floor(Math.random() * 2 ** 31))
@@ -127,54 +185,24 @@ describe.each(ALGORITHMS)('%s, batched', (algorithm) => {
     const windowed = algorithm === 'fixed-window' || algorithm === 'sliding-window'
     const rates = [{ limit: 20, window: 1_000, ...(windowed ? {} : { burst: 25 }) }]
     const global = { limit: 150, window: 5_000 }
-    const { clock, mem, red } = twins(
-      { rates, algorithm, global, name: 'batch' },
-      `batch-${algorithm}-${seed}:`,
-    )
+    const pair = twins({ rates, algorithm, global, name: 'batch' }, `batch-${algorithm}-${seed}:`)
     const shaping = algorithm !== 'sliding-window'
-    let decided = 0
-    let allowed = 0
-    for (let group = 0; decided < 4_000; group++) {
-      const gap = rng.next() < 0.9 ? rng.int(1, 300) : rng.int(1_000, 10_000)
-      clock.advance(gap)
-      // Up to 150 requests in one turn of the event loop: several batches, some split in two calls.
-      const size = rng.pick([1, 2, 5, 16, 40, 150])
+    await decideInGroups(pair, rng, seed, () => {
       // In half of the groups the clock moves between the calls of one turn: a key's state kept in
       // the script is then carried to each request's own clock.
       const drift = rng.next() < 0.5 ? 50 : 0
-      const expected: Decision[] = []
-      const pending: Promise<Decision>[] = []
-      const refunds: Promise<void>[] = []
-      for (let i = 0; i < size; i++) {
+      return Array.from({ length: rng.pick(GROUP_SIZES) }, (): BatchedCall => {
         const key = rng.pick(KEYS)
         const weight = rng.int(1, 3)
-        const reserve = shaping && rng.next() < 0.25 ? rng.pick([0, 200, 2_000]) : undefined
-        if (drift > 0) clock.advance(rng.int(0, drift))
-        const op = rng.next()
-        if (op < 0.1) {
-          expected.push(mem.peek(key, { weight }))
-          pending.push(red.peek(key, { weight }))
-        } else if (op < 0.2) {
-          mem.refund(key, weight)
-          refunds.push(red.refund(key, weight))
-        } else if (reserve === undefined) {
-          expected.push(mem.consume(key, { weight }))
-          pending.push(red.consume(key, { weight }))
-        } else {
-          expected.push(mem.reserve(key, { weight, maxDelay: reserve }))
-          pending.push(red.reserve(key, { weight, maxDelay: reserve }))
-        }
-      }
-      const actual = await Promise.all(pending)
-      await Promise.all(refunds)
-      expect(actual.map(plain), `seed ${seed}, group ${group}`).toEqual(expected.map(plain))
-      decided += size
-      allowed += expected.filter((d) => d.allowed).length
-    }
-    expect(allowed).toBeGreaterThan(200)
-    expect(allowed).toBeLessThan(decided - 200)
-    await red.close()
-    await mem.close()
+        const advance = drift > 0 ? rng.int(0, drift) : 0
+        const roll = rng.next()
+        if (roll < 0.1) return { op: 'peek', key, weight, advance }
+        if (roll < 0.2) return { op: 'refund', key, weight, advance }
+        if (shaping && roll < 0.4)
+          return { op: 'reserve', key, weight, maxDelay: rng.pick([0, 200, 2_000]), advance }
+        return { op: 'consume', key, weight, advance }
+      })
+    })
   })
 })
 
@@ -183,39 +211,19 @@ describe.each(['gcra', 'token-bucket', 'leaky-bucket'] as const)('%s, batched, s
   test('one-rate requests without a global ceiling, made together, decide as the memory store does', async () => {
     const seed = Number(process.env.TOLLGATE_SEED ?? Math.floor(Math.random() * 2 ** 31))
     const rng = random(seed)
-    const { clock, mem, red } = twins(
+    const pair = twins(
       // 30 per second: 33⅓ ms per unit, so time and units scale by different factors (u = 3).
       { rates: [{ limit: 30, window: 1_000, burst: 25 }], algorithm, name: 'simple' },
       `simple-${algorithm}-${seed}:`,
     )
-    let decided = 0
-    let allowed = 0
-    for (let group = 0; decided < 4_000; group++) {
-      clock.advance(rng.next() < 0.9 ? rng.int(1, 300) : rng.int(1_000, 10_000))
-      const size = rng.pick([1, 2, 5, 16, 40, 150])
-      const expected: Decision[] = []
-      const pending: Promise<Decision>[] = []
-      for (let i = 0; i < size; i++) {
+    await decideInGroups(pair, rng, seed, () =>
+      Array.from({ length: rng.pick(GROUP_SIZES) }, (): BatchedCall => {
         const key = rng.pick(KEYS)
         // Now and then the heaviest request that fits (the burst): its reserved slot may lie past the backlog.
         const weight = rng.next() < 0.05 ? 25 : rng.int(1, 3)
-        if (rng.next() < 0.25) {
-          const maxDelay = rng.pick([0, 200, 2_000])
-          expected.push(mem.reserve(key, { weight, maxDelay }))
-          pending.push(red.reserve(key, { weight, maxDelay }))
-        } else {
-          expected.push(mem.consume(key, { weight }))
-          pending.push(red.consume(key, { weight }))
-        }
-      }
-      const actual = await Promise.all(pending)
-      expect(actual.map(plain), `seed ${seed}, group ${group}`).toEqual(expected.map(plain))
-      decided += size
-      allowed += expected.filter((d) => d.allowed).length
-    }
-    expect(allowed).toBeGreaterThan(200)
-    expect(allowed).toBeLessThan(decided - 200)
-    await red.close()
-    await mem.close()
+        if (rng.next() < 0.25) return { op: 'reserve', key, weight, maxDelay: rng.pick([0, 200, 2_000]) }
+        return { op: 'consume', key, weight }
+      }),
+    )
   })
 })
