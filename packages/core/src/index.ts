@@ -1,3 +1,4 @@
+export { backlogInspect } from './algorithms/gcra.js'
 export type { Kernel } from './algorithms/index.js'
 export { kernelFor } from './algorithms/index.js'
 export type { Clock, ManualClock } from './clock.js'

@@ -27,9 +27,24 @@ export function tatRefund(tat: number, r: CompiledRate, now: number, w: number):
 
 /** Writes remaining and resetMs for a rate whose TAT is `tat`. */
 export function tatInspect(tat: number, r: CompiledRate, now: number, out: number[], at: number): void {
-  const backlog = Math.max(tat - now * r.u, 0)
-  out[at] = Math.max(floorDiv(r.tau - backlog, r.T), 0)
-  out[at + 1] = ceilDiv(backlog, r.u)
+  backlogInspect(Math.max(tat - now * r.u, 0), r.u, r.T, r.tau, out, at)
+}
+
+/**
+ * Writes remaining and resetMs at `out[at]`, `out[at + 1]` for a bucket rate (parameters `u`, `T`,
+ * `tau` of its {@link CompiledRate}) whose backlog, `TAT − now` in the rate's scaled units, is
+ * `backlog` (≥ 0). Stores that keep backlogs elsewhere (the Redis store) report rates with it.
+ */
+export function backlogInspect(
+  backlog: number,
+  u: number,
+  T: number,
+  tau: number,
+  out: number[],
+  at: number,
+): void {
+  out[at] = Math.max(floorDiv(tau - backlog, T), 0)
+  out[at + 1] = ceilDiv(backlog, u)
 }
 
 /** The GCRA kernel: one TAT per rate (see the comment at the top of this file). */

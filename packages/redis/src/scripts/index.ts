@@ -1,4 +1,4 @@
-import type { Algorithm, CompiledRate } from '@tollgate/core'
+import { type Algorithm, backlogInspect, type CompiledRate } from '@tollgate/core'
 import { BUCKET_SCRIPT, BUCKET_SHA } from './bucket.js'
 import { FIXED_WINDOW_SCRIPT, FIXED_WINDOW_SHA } from './fixed-window.js'
 import { SLIDING_WINDOW_SCRIPT, SLIDING_WINDOW_SHA } from './sliding-window.js'
@@ -29,14 +29,11 @@ const bucket: Script = {
   sha: BUCKET_SHA,
   params: (r) => [r.u, r.T, r.tau],
   replyWords: 1,
-  // Each rate's backlog, in scaled units; remaining and reset as core's leaky bucket computes them.
+  // Each rate's backlog, in scaled units; remaining and reset computed by core, as its buckets do.
   readRates(reply, at, set, out) {
     for (let i = 0; i < set[0]!; i++) {
-      const u = set[1 + 3 * i]!
-      const T = set[2 + 3 * i]!
-      const tau = set[3 + 3 * i]!
       const backlog = reply.readDoubleLE(at + 8 * i)
-      out.push(Math.max(0, Math.floor((tau - backlog) / T)), backlog <= 0 ? 0 : Math.ceil(backlog / u))
+      backlogInspect(backlog, set[1 + 3 * i]!, set[2 + 3 * i]!, set[3 + 3 * i]!, out, out.length)
     }
   },
 }
