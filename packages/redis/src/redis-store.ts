@@ -37,17 +37,15 @@ const MAX_BATCH = 64
 const SPLIT_FROM = 32
 const SPLIT_PARTS = 2
 
-/** One request's answer from a script (see the scripts' prelude). */
-interface Reply {
-  readonly allowed: boolean
-  readonly delayMs: number
-  readonly retryAfterMs: number
-  /** The target that decided, -1: none. */
-  readonly blockedBy: number
-  /** When rejected: ms until a request of weight 1 would fit (feeds the deny cache). */
-  readonly delayForOne: number
+/**
+ * One request's answer from a script (see the scripts' prelude): the outcome the store answers
+ * with, as decoded, plus what the deny cache needs.
+ */
+interface Reply extends StoreOutcome {
   /** Per target per rate: remaining, reset ms (computed here from the bucket script's backlogs). */
   readonly rates: number[]
+  /** When rejected: ms until a request of weight 1 would fit (feeds the deny cache). */
+  readonly delayForOne: number
 }
 
 /** Why Redis did not answer. */
@@ -236,8 +234,7 @@ export class RedisStore implements Store {
     const script = this.scriptOf(targets)
     let outcome: StoreOutcome | Unavailable
     if (script !== undefined) {
-      const reply = await this.run(script, 'p', targets, keys, weight, 0, 0, now)
-      outcome = reply instanceof Unavailable ? reply : toOutcome(reply)
+      outcome = await this.run(script, 'p', targets, keys, weight, 0, 0, now)
     } else {
       const replies = await Promise.all(
         targets.map((target, i) =>
@@ -398,9 +395,8 @@ export class RedisStore implements Store {
   }
 
   private remember(own: string, joined: string, reply: Reply, local: number): StoreOutcome {
-    const outcome = toOutcome(reply)
-    if (!outcome.allowed) this.denied?.remember(own, joined, reply.delayForOne, outcome, local)
-    return outcome
+    if (!reply.allowed) this.denied?.remember(own, joined, reply.delayForOne, reply, local)
+    return reply
   }
 
   /**
@@ -707,27 +703,18 @@ function decodeReplies(reply: Buffer, script: Script, batch: readonly Pending[])
       script.readRates(reply, rate, set, rates)
       rate += set[0]! * script.replyWords * 8
     }
+    // The outcome itself (one object per decision): the limiter reads its fields by name.
     replies.push({
       allowed: reply.readDoubleLE(at) === 1,
       delayMs: reply.readDoubleLE(at + 8),
       retryAfterMs: reply.readDoubleLE(at + 16),
+      rates,
       blockedBy: reply.readDoubleLE(at + 24),
       delayForOne: reply.readDoubleLE(at + 32),
-      rates,
     })
     at = rate
   }
   return replies
-}
-
-function toOutcome(reply: Reply): StoreOutcome {
-  return {
-    allowed: reply.allowed,
-    delayMs: reply.delayMs,
-    retryAfterMs: reply.retryAfterMs,
-    rates: reply.rates,
-    blockedBy: reply.blockedBy,
-  }
 }
 
 /** Combines per-target peeks as one peek over all targets would answer. */

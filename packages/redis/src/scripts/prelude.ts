@@ -38,14 +38,6 @@ if redis.replicate_commands then redis.replicate_commands() end
 -- Locals: a global like math.floor is a table lookup at every use.
 local floor, ceil, huge = math.floor, math.ceil, math.huge
 local pack, unpack_doubles = struct.pack, struct.unpack
-local t = redis.call('TIME')
-local real = t[1] * 1000 + floor(t[2] / 1000)
-local A = {unpack_doubles('<' .. string.rep('d', #ARGV[1] / 8), ARGV[1])}
--- NaN (no deadline) is the one value unequal to itself.
-if A[1] == A[1] and real > A[1] then return pack('<dd', -1, real) end
-local pad = A[2]
-local now = real
-
 local formats = {}
 -- The struct format of n little-endian doubles.
 local function doubles(n)
@@ -56,6 +48,14 @@ local function doubles(n)
   end
   return f
 end
+
+local t = redis.call('TIME')
+local real = t[1] * 1000 + floor(t[2] / 1000)
+local A = {unpack_doubles(doubles(#ARGV[1] / 8), ARGV[1])}
+-- NaN (no deadline) is the one value unequal to itself.
+if A[1] == A[1] and real > A[1] then return pack('<dd', -1, real) end
+local pad = A[2]
+local now = real
 
 -- Whole-number division, exact for integers. An infinite dividend (a weight that overflows a
 -- product) is returned as is: the adjustment loops below would never end on it.

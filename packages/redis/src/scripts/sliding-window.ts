@@ -143,4 +143,4 @@ end
 /** The script for `sliding-window`. */
 export const SLIDING_WINDOW_SCRIPT = `local PARAMS = 2\n${PRELUDE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link SLIDING_WINDOW_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const SLIDING_WINDOW_SHA = '983aa239aaa6f829176bca978a4563a5be2059a9'
+export const SLIDING_WINDOW_SHA = 'b1d2de4ee87abc8fce87f485f1c9ae22389305ee'
