@@ -122,6 +122,70 @@ describe('@tollgate/express', () => {
     expect((await request(app).get('/')).status).toBe(200)
   })
 
+  describe('the default key is req.ip', () => {
+    const keyed = (setup: (app: express.Express) => void, warnings: string[] = []) => {
+      const app = express()
+      setup(app)
+      const logger = { warn: (message: string) => warnings.push(message), error: () => {} }
+      app.use(rateLimit({ limit: 1, window: '1m', clock: createManualClock(), logger }))
+      app.get('/', (req, res) => {
+        res.json({ key: req.rateLimit?.key, ip: req.ip })
+      })
+      return app
+    }
+
+    test('the socket address without X-Forwarded-For, whatever trust proxy says', async () => {
+      for (const trust of [false, true, 1, 'loopback']) {
+        const app = keyed((a) => a.set('trust proxy', trust))
+        const { body } = await request(app).get('/')
+        expect(body).toEqual({ key: '127.0.0.1', ip: '127.0.0.1' })
+        expect((await request(app).get('/')).status).toBe(429)
+      }
+    })
+
+    test('the forwarded client when trust proxy says so, the socket address when not', async () => {
+      const trusted = keyed((a) => a.set('trust proxy', 1))
+      const forwarded = await request(trusted).get('/').set('X-Forwarded-For', '198.51.100.1')
+      expect(forwarded.body).toEqual({ key: '198.51.100.1', ip: '198.51.100.1' })
+      expect((await request(trusted).get('/').set('X-Forwarded-For', '198.51.100.2')).status).toBe(200)
+      expect((await request(trusted).get('/').set('X-Forwarded-For', '198.51.100.1')).status).toBe(429)
+
+      const warnings: string[] = []
+      const direct = keyed(() => {}, warnings)
+      expect((await request(direct).get('/').set('X-Forwarded-For', '198.51.100.1')).body.key).toBe(
+        '127.0.0.1',
+      )
+      expect((await request(direct).get('/').set('X-Forwarded-For', '198.51.100.2')).status).toBe(429)
+      expect(warnings).toEqual([expect.stringMatching(/X-Forwarded-For but the client IP is the proxy's/)])
+    })
+
+    test("an ip getter replaced on the app's request object is honoured", async () => {
+      const app = keyed((a) => {
+        Object.defineProperty(a.request, 'ip', {
+          configurable: true,
+          get(this: express.Request) {
+            return this.get('x-client')
+          },
+        })
+      })
+      expect((await request(app).get('/').set('X-Client', 'a')).body).toEqual({ key: 'a', ip: 'a' })
+      expect((await request(app).get('/').set('X-Client', 'b')).status).toBe(200)
+      expect((await request(app).get('/').set('X-Client', 'a')).status).toBe(429)
+    })
+
+    test('an ip set on the request by an earlier middleware is honoured', async () => {
+      const app = keyed((a) =>
+        a.use((req, _res, next) => {
+          Object.defineProperty(req, 'ip', { value: String(req.get('x-client')) })
+          next()
+        }),
+      )
+      expect((await request(app).get('/').set('X-Client', 'a')).body).toEqual({ key: 'a', ip: 'a' })
+      expect((await request(app).get('/').set('X-Client', 'b')).status).toBe(200)
+      expect((await request(app).get('/').set('X-Client', 'a')).status).toBe(429)
+    })
+  })
+
   test('options are validated when the middleware is created', () => {
     expect(() => rateLimit({ limit: 1, window: '1m', windowMs: 1 } as never)).toThrow(
       expect.objectContaining({ code: 'ERR_TOLLGATE_UNKNOWN_OPTION' }),
