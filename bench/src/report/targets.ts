@@ -350,7 +350,7 @@ function redisRatioWhy(
   const cap = bareCpu / row.cpuPerRequest
   return cap < target
     ? `${figures}; server CPU alone caps ${framework} at ${f2(cap)} < ${target}: the gap is in the server process. Plan: fewer Redis calls per request under load (a call costs the server a socket write whatever its size), and less client work per decision.`
-    : `${figures}; server CPU alone allows ${f2(cap)} ≥ ${target}: the gap is Redis's ${redisCpu === undefined ? '?' : f1(redisCpu)} µs/request on the cores the server and autocannon share. Plan: fewer Redis calls per request under load (each call has a fixed cost in Redis of about 20 µs: its socket I/O, TIME, reading the arguments, packing the reply), so a batching policy that waits for fuller batches when calls are in flight.`
+    : `${figures}; server CPU alone allows ${f2(cap)} ≥ ${target}: the gap is Redis's ${redisCpu === undefined ? '?' : f1(redisCpu)} µs/request on the cores the server and autocannon share. Plan: fewer Redis instructions per call (each call has a fixed cost in Redis: its socket I/O, TIME, reading the arguments, packing the reply; see the Redis rows), as in the Redis decisions target.`
 }
 
 /** Why added CPU per request exceeds 1 µs: what any middleware, the headers and the limiter cost (in-process). */
@@ -437,9 +437,23 @@ function redisWhy(
   }
   // On this rig the client and Redis share the machine's cores: their CPU per decision bounds both.
   const client = tollgate.clientCpuMicrosPerDecision
-  if (cores !== undefined)
+  const coresBound =
+    cores === undefined ? undefined : (cores * 1e6) / (tg + client) / flexible.decisionsPerSec
+  if (cores !== undefined && coresBound !== undefined)
     parts.push(
-      `the client process adds ${f1(client)} µs per decision: ${cores} cores serve at most ${f0((cores * 1e6) / (tg + client))} decisions/s (${f2((cores * 1e6) / (tg + client) / flexible.decisionsPerSec)}× RateLimiterRedis) with every core busy on the two processes alone`,
+      `the client process adds ${f1(client)} µs per decision: ${cores} cores serve at most ${f0((cores * 1e6) / (tg + client))} decisions/s (${f2(coresBound)}× RateLimiterRedis) with every core busy on the two processes alone`,
     )
-  return `${parts.join('; ')}. Plan: less Redis work per decision in a batch (Tollgate is at ${f1(tg)} of ${f1(budget)} µs: a call's fixed cost, about 20 µs, shared by fewer than 20 decisions at 50 in flight, and a write per key), and sharding the policy over several Redis cores (keys hashed to several instances).`
+  const lone = scripts.find((s) => s.name.startsWith('Tollgate'))
+  const perCall = tollgate.sentPerDecision > 0 ? 1 / tollgate.sentPerDecision : undefined
+  const fixedShare = lone && perCall !== undefined ? lone.redisMicrosPerCall / perCall : undefined
+  const shared =
+    lone && perCall !== undefined && fixedShare !== undefined
+      ? `a call's fixed cost (a one-request call of Tollgate's script: ${f1(lone.redisMicrosPerCall)} µs of Redis CPU${minimal ? `, GET + SET ${f1(minimal.redisMicrosPerCall)}` : ''}) is shared by ${f0(perCall)} decisions per call at 50 in flight: at most ${f1(fixedShare)} of the ${f1(tg)} µs, ${fixedShare < tg / 2 ? 'so most of it is the work per key (its read, GCRA, its write)' : 'so the fixed cost per call dominates'}`
+      : undefined
+  const plan =
+    coresBound !== undefined && coresBound < 2
+      ? `Plan: on ${cores} cores both processes must get cheaper: fewer Redis instructions per key and per call (Redis 7 functions, \`FCALL\`: the script's closures and formats built once at load rather than per call; a fresh key's expiry set less often) and less client CPU per decision (encoding the batch and parsing the reply); with more cores than processes, sharding the policy over several Redis instances`
+      : "Plan: fewer Redis instructions per key and per call (Redis 7 functions, `FCALL`: the script's closures and formats built once at load rather than per call; a fresh key's expiry set less often), and sharding the policy over several Redis instances where cores allow"
+  if (shared) parts.push(shared)
+  return `${parts.join('; ')}. ${plan}.`
 }
