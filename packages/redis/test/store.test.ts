@@ -363,6 +363,38 @@ describe('decisions', () => {
     await limiter.close()
   })
 
+  test('numbers reach the script intact when Buffer hands out a slice that is not 8-byte aligned', async () => {
+    // Node's pool is aligned (the fast path); a slice that is not, or a big-endian machine, takes
+    // the path that writes each double. Both rates, the weights and the batch must survive it.
+    const allocUnsafe = Buffer.allocUnsafe
+    const misaligned = vi
+      .spyOn(Buffer, 'allocUnsafe')
+      .mockImplementation((size: number) => allocUnsafe(size + 1).subarray(1))
+    try {
+      const limiter = createLimiter({
+        rates: [
+          { limit: 10, window: '1m' },
+          { limit: 12, window: '1h' },
+        ],
+        store: redisStore({ timeout: SLOW, client, denyCache: false }),
+      })
+      expect(await limiter.consume('m', { weight: 4 })).toMatchObject({ allowed: true, remaining: 6 })
+      const batch = await Promise.all([1, 2, 3].map((weight) => limiter.consume('m', { weight })))
+      expect(batch.map((d) => [d.allowed, d.remaining])).toEqual([
+        [true, 5],
+        [true, 3],
+        [true, 0],
+      ])
+      const denied = await limiter.consume('m', { weight: 3 })
+      expect(denied.allowed).toBe(false)
+      expect(denied.rates.map((r) => r.remaining)).toEqual([0, 2])
+      expect(misaligned.mock.results.some((r) => (r.value as Buffer).byteOffset % 8 !== 0)).toBe(true)
+      await limiter.close()
+    } finally {
+      misaligned.mockRestore()
+    }
+  })
+
   test('the limiter clock is ignored: a limiter whose clock is a year off agrees with one on time', async () => {
     const store = redisStore({ timeout: SLOW, client })
     const onTime = createLimiter({ limit: 3, window: '1m', name: 'skew', store })
