@@ -437,23 +437,25 @@ function redisWhy(
   }
   // On this rig the client and Redis share the machine's cores: their CPU per decision bounds both.
   const client = tollgate.clientCpuMicrosPerDecision
-  const coresBound =
-    cores === undefined ? undefined : (cores * 1e6) / (tg + client) / flexible.decisionsPerSec
-  if (cores !== undefined && coresBound !== undefined)
+  const coresRate = cores === undefined ? undefined : (cores * 1e6) / (tg + client)
+  const coresBound = coresRate === undefined ? undefined : coresRate / flexible.decisionsPerSec
+  if (coresRate !== undefined && coresBound !== undefined)
     parts.push(
-      `the client process adds ${f1(client)} µs per decision: ${cores} cores serve at most ${f0((cores * 1e6) / (tg + client))} decisions/s (${f2(coresBound)}× RateLimiterRedis) with every core busy on the two processes alone`,
+      `the client process adds ${f1(client)} µs per decision: ${cores} cores serve at most ${f0(coresRate)} decisions/s (${f2(coresBound)}× RateLimiterRedis) with every core busy on the two processes alone`,
     )
   const lone = scripts.find((s) => s.name.startsWith('Tollgate'))
-  const perCall = tollgate.sentPerDecision > 0 ? 1 / tollgate.sentPerDecision : undefined
-  const fixedShare = lone && perCall !== undefined ? lone.redisMicrosPerCall / perCall : undefined
-  const shared =
-    lone && perCall !== undefined && fixedShare !== undefined
-      ? `a call's fixed cost (a one-request call of Tollgate's script: ${f1(lone.redisMicrosPerCall)} µs of Redis CPU${minimal ? `, GET + SET ${f1(minimal.redisMicrosPerCall)}` : ''}) is shared by ${f0(perCall)} decisions per call at 50 in flight: at most ${f1(fixedShare)} of the ${f1(tg)} µs, ${fixedShare < tg / 2 ? 'so most of it is the work per key (its read, GCRA, its write)' : 'so the fixed cost per call dominates'}`
-      : undefined
+  if (lone && tollgate.sentPerDecision > 0) {
+    const perCall = 1 / tollgate.sentPerDecision
+    const fixedShare = lone.redisMicrosPerCall / perCall
+    parts.push(
+      `a call's fixed cost (a one-request call of Tollgate's script: ${f1(lone.redisMicrosPerCall)} µs of Redis CPU${minimal ? `, GET + SET ${f1(minimal.redisMicrosPerCall)}` : ''}) is shared by ${f0(perCall)} decisions per call at 50 in flight: at most ${f1(fixedShare)} of the ${f1(tg)} µs, ${fixedShare < tg / 2 ? 'so most of it is the work per key (its read, GCRA, its write)' : 'so the fixed cost per call dominates'}`,
+    )
+  }
+  const redisPlan =
+    "fewer Redis instructions per key and per call (Redis 7 functions, `FCALL`: the script's closures and formats built once at load rather than per call; a fresh key's expiry set less often)"
   const plan =
     coresBound !== undefined && coresBound < 2
-      ? `Plan: on ${cores} cores both processes must get cheaper: fewer Redis instructions per key and per call (Redis 7 functions, \`FCALL\`: the script's closures and formats built once at load rather than per call; a fresh key's expiry set less often) and less client CPU per decision (encoding the batch and parsing the reply); with more cores than processes, sharding the policy over several Redis instances`
-      : "Plan: fewer Redis instructions per key and per call (Redis 7 functions, `FCALL`: the script's closures and formats built once at load rather than per call; a fresh key's expiry set less often), and sharding the policy over several Redis instances where cores allow"
-  if (shared) parts.push(shared)
+      ? `Plan: on ${cores} cores both processes must get cheaper: ${redisPlan} and less client CPU per decision (encoding the batch and parsing the reply); with more cores than processes, sharding the policy over several Redis instances`
+      : `Plan: ${redisPlan}, and sharding the policy over several Redis instances where cores allow`
   return `${parts.join('; ')}. ${plan}.`
 }
