@@ -40,6 +40,9 @@ test('a smoke run measures every library and renders RESULTS.md', async () => {
     ['express', 'fastify', 'koa'],
   )
   for (const row of injected) expect(Object.keys(row.statuses)).toEqual(['200'])
+  // Every middleware also ran alone on a real request; Tollgate's own code takes measurable time.
+  for (const row of injected) expect(Number.isFinite(row.ownNs)).toBe(true)
+  for (const row of injected.filter((r) => r.variant === 'tollgate')) expect(row.ownNs).toBeGreaterThan(0)
   const markdown = readFileSync(join(BENCH, '.tmp', 'smoke', 'RESULTS.md'), 'utf8')
   expect(markdown).toContain('## Targets (issue 5)')
   expect(markdown).toContain('| Why / plan |')

@@ -1,14 +1,20 @@
 /*
  * The HTTP apps of the overhead benchmark: a framework, bare or with one rate
  * limiter (limit never reached), built the same way for a listening server
- * (workers/server.ts) and for in-process injection (workers/inject.ts).
+ * (workers/server.ts), for in-process injection (workers/inject.ts) and for
+ * running the limiter's middleware alone on a real request (workers/middleware.ts).
  */
 import { createServer, type IncomingMessage, type RequestListener } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import fastifyRateLimit from '@fastify/rate-limit'
 import express from 'express'
 import { type Store as ErlStore, rateLimit as expressRateLimit, MemoryStore } from 'express-rate-limit'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type onRequestHookHandler,
+} from 'fastify'
 import { Redis } from 'ioredis'
 import Koa from 'koa'
 import koaRatelimit from 'koa-ratelimit'
@@ -86,27 +92,42 @@ function flexible(spec: ServerSpec): RateLimiterAbstract {
     : new RateLimiterMemory(options)
 }
 
-async function expressApp(spec: ServerSpec): Promise<RequestListener> {
-  const many = spec.keys === 'many'
+async function expressApp(spec: ServerSpec, probe?: Probe): Promise<RequestListener> {
   const app = express()
+  const limiter = await expressLimiter(spec)
+  if (probe) {
+    app.use((req, res, next) => {
+      const run: Step = (done) => {
+        // A fresh request's state: the adapters (and express-rate-limit) keep their decision here.
+        ;(req as { rateLimit?: unknown }).rateLimit = undefined
+        return limiter ? limiter(req, res, done) : done()
+      }
+      probe(run).then(() => next(), next)
+    })
+  } else if (limiter) app.use(limiter)
+  app.get('/', (_req, res) => {
+    res.send('ok')
+  })
+  return app
+}
+
+async function expressLimiter(spec: ServerSpec): Promise<express.RequestHandler | undefined> {
+  const many = spec.keys === 'many'
   switch (spec.variant) {
     case 'bare':
-      break
+      return undefined
     case 'noop':
-      app.use((_req, _res, next) => next())
-      break
+      return (_req, _res, next) => next()
     case 'headers':
-      app.use((_req, res, next) => {
+      return (_req, res, next) => {
         res.setHeader('RateLimit-Policy', POLICY_HEADER)
         res.setHeader('RateLimit', RATELIMIT_HEADER)
         next()
-      })
-      break
+      }
     case 'tollgate':
     case 'tollgate-no-headers': {
       const { rateLimit } = await importTollgate<ExpressModule>('express')
-      app.use(rateLimit(await tollgateOptions(spec, headerKey as never)))
-      break
+      return rateLimit(await tollgateOptions(spec, headerKey as never)) as express.RequestHandler
     }
     case 'express-rate-limit': {
       const store: ErlStore =
@@ -116,47 +137,45 @@ async function expressApp(spec: ServerSpec): Promise<RequestListener> {
                 redisClient().call(command, ...args) as Promise<RedisReply>,
             })
           : new MemoryStore()
-      app.use(
-        expressRateLimit({
-          windowMs: WINDOW_MS,
-          limit: HIGH_LIMIT,
-          store,
-          ...(many ? { keyGenerator: (req) => headerKey(req) } : {}),
-        }),
-      )
-      break
+      return expressRateLimit({
+        windowMs: WINDOW_MS,
+        limit: HIGH_LIMIT,
+        store,
+        ...(many ? { keyGenerator: (req) => headerKey(req) } : {}),
+      })
     }
     case 'rate-limiter-flexible': {
       // The middleware rate-limiter-flexible's docs show for Express.
       const limiter = flexible(spec)
-      app.use((req, res, next) => {
+      return (req, res, next) => {
         limiter
           .consume(many ? headerKey(req) : (req.ip ?? ''))
           .then(() => next())
           .catch(() => res.status(429).send('Too Many Requests'))
-      })
-      break
+      }
     }
     default:
       throw new Error(`no ${spec.variant} for express`)
   }
-  app.get('/', (_req, res) => {
-    res.send('ok')
-  })
-  return app
 }
 
-async function fastifyApp(spec: ServerSpec): Promise<FastifyInstance> {
+async function fastifyApp(spec: ServerSpec, probe?: Probe): Promise<FastifyInstance> {
   const many = spec.keys === 'many'
   const app = Fastify({ logger: false })
+  // For a probe, the limiter's hooks: the helpers' own, and those a plugin adds to the route.
+  let hooks: onRequestHookHandler[] = []
+  const addHook = (hook: onRequestHookHandler) => {
+    if (probe) hooks.push(hook)
+    else app.addHook('onRequest', hook)
+  }
   switch (spec.variant) {
     case 'bare':
       break
     case 'noop':
-      app.addHook('onRequest', (_request, _reply, done) => done())
+      addHook((_request, _reply, done) => done())
       break
     case 'headers':
-      app.addHook('onRequest', (_request, reply, done) => {
+      addHook((_request, reply, done) => {
         reply.header('RateLimit-Policy', POLICY_HEADER)
         reply.header('RateLimit', RATELIMIT_HEADER)
         done()
@@ -181,55 +200,132 @@ async function fastifyApp(spec: ServerSpec): Promise<FastifyInstance> {
     default:
       throw new Error(`no ${spec.variant} for fastify`)
   }
+  if (probe) {
+    app.addHook('onRoute', (route) => {
+      if (route.method !== 'GET' || route.onRequest === undefined) return
+      hooks = hooks.concat(route.onRequest)
+    })
+    // Instance hooks run before a route's own: the probe runs the limiter's before Fastify does.
+    app.addHook('onRequest', (request, reply, done) => {
+      const chain = new HookChain(app, hooks, request, reply)
+      // A fresh request's state: the adapter keeps its decision here (decorated as null).
+      const reset = request as { rateLimit?: unknown }
+      const run: Step = (next) => {
+        reset.rateLimit = null
+        chain.run(next)
+      }
+      probe(run).then(() => {
+        // The route runs its hooks next, as on any request: on a fresh state too.
+        reset.rateLimit = null
+        done()
+      }, done)
+    })
+  }
   app.get('/', async () => 'ok')
   await app.ready()
   return app
 }
 
-async function koaApp(spec: ServerSpec): Promise<RequestListener> {
-  const many = spec.keys === 'many'
-  const app = new Koa()
-  switch (spec.variant) {
-    case 'bare':
-      break
-    case 'noop':
-      app.use((_ctx, next) => next())
-      break
-    case 'headers':
-      app.use((ctx, next) => {
-        // As cheaply as Koa allows (ctx.set builds arrays per call): Node's setHeader.
-        ctx.res.setHeader('RateLimit-Policy', POLICY_HEADER)
-        ctx.res.setHeader('RateLimit', RATELIMIT_HEADER)
-        return next()
-      })
-      break
-    case 'tollgate':
-    case 'tollgate-no-headers': {
-      const { rateLimit } = await importTollgate<KoaModule>('koa')
-      const keyOf = (ctx: Koa.Context) => ctx.get(KEY_HEADER)
-      app.use(rateLimit(await tollgateOptions(spec, keyOf as never)) as Koa.Middleware)
-      break
-    }
-    case 'koa-ratelimit':
-      app.use(
-        koaRatelimit({
-          driver: spec.store,
-          // @types/koa-ratelimit pins its own ioredis types; the client is the same ioredis 5.
-          db: spec.store === 'redis' ? (redisClient() as never) : new Map(),
-          duration: WINDOW_MS,
-          max: HIGH_LIMIT,
-          ...(many ? { id: (ctx: Koa.Context) => ctx.get(KEY_HEADER) } : {}),
-        }),
-      )
-      break
-    default:
-      throw new Error(`no ${spec.variant} for koa`)
+/**
+ * Runs onRequest hooks in order as Fastify does (each with a callback, or awaited when it returns a
+ * promise), then `next`. One per request, reused at each step: tsx gives every named closure a
+ * `name` property at creation, which would cost more than the hooks under test.
+ */
+class HookChain {
+  private i = 0
+  private next: () => unknown = () => undefined
+
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly hooks: readonly onRequestHookHandler[],
+    private readonly request: FastifyRequest,
+    private readonly reply: FastifyReply,
+  ) {}
+
+  run(next: () => unknown): void {
+    this.i = 0
+    this.next = next
+    this.step()
   }
+
+  private readonly step = (error?: Error): void => {
+    if (error) throw error
+    if (this.i === this.hooks.length) {
+      this.next()
+      return
+    }
+    const hook = this.hooks[this.i++]!
+    const result = hook.call(this.app, this.request, this.reply, this.step) as unknown
+    if (typeof (result as Promise<unknown> | undefined)?.then === 'function')
+      (result as Promise<unknown>).then(() => this.step(), this.step)
+  }
+}
+
+async function koaApp(spec: ServerSpec, probe?: Probe): Promise<RequestListener> {
+  const app = new Koa()
+  const limiter = await koaLimiter(spec)
+  if (probe) {
+    app.use(async (ctx, next) => {
+      await probe((done) => {
+        // A fresh request's state: the adapter keeps its decision here.
+        ctx.state.rateLimit = undefined
+        return limiter ? limiter(ctx, done as Koa.Next) : done()
+      })
+      return next()
+    })
+  } else if (limiter) app.use(limiter)
   app.use((ctx) => {
     ctx.body = 'ok'
   })
   return app.callback()
 }
+
+async function koaLimiter(spec: ServerSpec): Promise<Koa.Middleware | undefined> {
+  const many = spec.keys === 'many'
+  switch (spec.variant) {
+    case 'bare':
+      return undefined
+    case 'noop':
+      return (_ctx, next) => next()
+    case 'headers':
+      return (ctx, next) => {
+        // As cheaply as Koa allows (ctx.set builds arrays per call): Node's setHeader.
+        ctx.res.setHeader('RateLimit-Policy', POLICY_HEADER)
+        ctx.res.setHeader('RateLimit', RATELIMIT_HEADER)
+        return next()
+      }
+    case 'tollgate':
+    case 'tollgate-no-headers': {
+      const { rateLimit } = await importTollgate<KoaModule>('koa')
+      const keyOf = (ctx: Koa.Context) => ctx.get(KEY_HEADER)
+      return rateLimit(await tollgateOptions(spec, keyOf as never)) as Koa.Middleware
+    }
+    case 'koa-ratelimit':
+      return koaRatelimit({
+        driver: spec.store,
+        // @types/koa-ratelimit pins its own ioredis types; the client is the same ioredis 5.
+        db: spec.store === 'redis' ? (redisClient() as never) : new Map(),
+        duration: WINDOW_MS,
+        max: HIGH_LIMIT,
+        ...(many ? { id: (ctx: Koa.Context) => ctx.get(KEY_HEADER) } : {}),
+      })
+    default:
+      throw new Error(`no ${spec.variant} for koa`)
+  }
+}
+
+/**
+ * One run of the limiter's middleware (or hooks) on the probing request, with `done` as its `next`;
+ * `done` returns a settled promise, as Koa's `next` does.
+ */
+export type Step = (done: () => Promise<void>) => unknown
+
+/**
+ * Runs the limiter alone on a real request of the framework: an app built with a probe hands the
+ * probe, on each request, a {@link Step} on that request's objects, before it goes on (a limiter's
+ * decision property is reset at each step, as on a fresh request). The probe resolves when done.
+ */
+export type Probe = (run: Step) => Promise<void>
 
 /** A built app: injectable in-process, or listening on 127.0.0.1. */
 export interface App {
@@ -240,7 +336,7 @@ export interface App {
   close(): Promise<void>
 }
 
-export async function buildApp(spec: ServerSpec): Promise<App> {
+export async function buildApp(spec: ServerSpec, probe?: Probe): Promise<App> {
   redisPort = spec.redisPort
   // Every limiter starts with a connected client (a store may treat a connecting one as down).
   if (spec.store === 'redis' && spec.variant !== 'bare') await redisClient().ping()
@@ -248,7 +344,7 @@ export async function buildApp(spec: ServerSpec): Promise<App> {
     redis?.disconnect()
   }
   if (spec.framework === 'fastify') {
-    const app = await fastifyApp(spec)
+    const app = await fastifyApp(spec, probe)
     return {
       inject: async (headers) => (await app.inject({ url: '/', ...(headers ? { headers } : {}) })).statusCode,
       listen: async () => {
@@ -261,7 +357,7 @@ export async function buildApp(spec: ServerSpec): Promise<App> {
       },
     }
   }
-  const listener = spec.framework === 'express' ? await expressApp(spec) : await koaApp(spec)
+  const listener = spec.framework === 'express' ? await expressApp(spec, probe) : await koaApp(spec, probe)
   const server = createServer(listener)
   return {
     inject: async (headers) =>

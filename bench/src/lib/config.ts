@@ -29,8 +29,17 @@ export interface Config {
     readonly serverKeys: number
   }
   readonly attack: { readonly inflight: number; readonly warmupMs: number; readonly measureMs: number }
-  /** In-process injection: warm-up requests per variant, then `rounds` interleaved batches of `requests`. */
-  readonly inject: { readonly rounds: number; readonly warmup: number; readonly requests: number }
+  /**
+   * In-process injection: warm-up requests per variant, then `rounds` interleaved batches of
+   * `requests`; then the middleware alone: `ownRounds` interleaved batches of `ownRuns` runs.
+   */
+  readonly inject: {
+    readonly rounds: number
+    readonly warmup: number
+    readonly requests: number
+    readonly ownRuns: number
+    readonly ownRounds: number
+  }
 }
 
 export const FULL: Config = {
@@ -46,7 +55,7 @@ export const FULL: Config = {
     serverKeys: 100_000,
   },
   attack: { inflight: 50, warmupMs: 500, measureMs: 4000 },
-  inject: { rounds: 30, warmup: 2000, requests: 2000 },
+  inject: { rounds: 30, warmup: 2000, requests: 2000, ownRuns: 20_000, ownRounds: 15 },
 }
 
 export const SMOKE: Config = {
@@ -56,5 +65,5 @@ export const SMOKE: Config = {
   redis: { inflight: [1, 50, 500], warmupMs: 50, measureMs: 200, ceilingRequests: 5_000 },
   memory: { keys: 20_000, floodKeys: 200_000, floodMax: 10_000, floodTimeLimitMs: 10_000, serverKeys: 2_000 },
   attack: { inflight: 50, warmupMs: 50, measureMs: 200 },
-  inject: { rounds: 2, warmup: 100, requests: 100 },
+  inject: { rounds: 2, warmup: 100, requests: 100, ownRuns: 200, ownRounds: 2 },
 }

@@ -95,7 +95,7 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
       '```',
       '',
       `- **Core**: one process per library × key set × round (${c.rounds} rounds, interleaved), warm-up ${c.warmupMs} ms plus one pass over every key, then mitata \`measure\` for ≥ ${c.minCpuMs} ms of CPU. Limit 10⁹ per hour: never reached. Asynchronous APIs (\`RateLimiterMemory.consume\`, \`MemoryStore.increment\`) are awaited, as callers must. \`lru-cache-get\` is a reference, not a limiter: only \`cache.get(key)\` on an \`LRUCache\` (max 100,000, as Tollgate's \`memoryStore\` builds it) prefilled with the key set, the floor of any store keeping per-key state in lru-cache. \`floor-gcra\` is a reference too: the least a GCRA limiter keyed in lru-cache does per decision (one clock read, one \`get\`, one number of state in a \`Float64Array\`, and a decision object of Tollgate's shape), without validation, expiry, eviction handling or shaping.`,
-      `- **Added CPU without sockets**: one process per framework with every variant; ${config.inject.warmup} warm-up requests each, then ${config.inject.rounds} rounds of one batch of ${config.inject.requests} sequential injected requests per variant (order rotated); CPU (\`process.cpuUsage\`) per request, median over rounds.`,
+      `- **Added CPU without sockets**: one process per framework with every variant; ${config.inject.warmup} warm-up requests each, then ${config.inject.rounds} rounds of one batch of ${config.inject.requests} sequential injected requests per variant (order rotated); CPU (\`process.cpuUsage\`) per request, median over rounds. Then, per framework in one process, each variant's middleware alone: one request per variant and round whose first middleware runs the limiter's middleware (Fastify: its hooks) ${config.inject.ownRuns} times on that request's real objects (Express's req/res, Koa's context, Fastify's request/reply, headers into Node's ServerResponse), resetting the adapter's decision property each time; one warm-up batch, then ${config.inject.ownRounds} interleaved rounds; wall-clock ns per run of the one busy thread, minus _bare_'s (the same loop calling \`next\` alone) in the same round, median over rounds.`,
       `- **HTTP**: autocannon in the orchestrator process (\`-c ${h.connections}\`). One key: every server of a framework (bare and each limiter) starts once and stays up; then ${h.rounds} short rounds of ${h.seconds} s per case (each after ${h.warmupSeconds} s of warm-up: an idle V8 shrinks its heap), each round running bare, then each limiter (order rotated per round), then bare again, so the machine's drift hits every case alike. 100,000 keys: a fresh server per case (${h.warmupSeconds} s of warm-up, ${h.manySeconds} s measured), ${h.manyRounds} rounds in the same bare–limiters–bare order. Ratio = req/s ÷ the mean req/s of the two bare runs of the same round (added CPU likewise); the table gives the median over rounds and its min–max. CPU = \`process.cpuUsage()\` delta of the server ÷ requests; Redis CPU = \`INFO cpu\` delta ÷ requests. Each limiter runs with its defaults (headers included), limit 10⁹ per hour; two references split Tollgate's cost: _only the two headers_ (a middleware setting Tollgate's two headers as constants) and _Tollgate, \`headers: false\`_ (memory store; the limiter without its headers). One key: every request comes from 127.0.0.1 and each library keys by client IP. 100,000 keys: the key is the \`x-key\` header, cycling through 100,000 values; a fresh server sees each value for the first time until the cycle wraps (at a few thousand req/s, never within one measurement), so this variant measures the new-key path (insert, and eviction where a store is bounded). Redis is flushed after every 100,000-keys Redis case and after each framework's one-key rounds.`,
       `- **Redis**: a Node process with N decisions in flight (${r.inflight.join(', ')}) for ${r.measureMs / 1000} s after ${r.warmupMs / 1000} s of warm-up, one ioredis connection, 100,000 keys cycled. Round trips = commands the client sent (ioredis \`sendCommand\` count); Redis-side commands from \`INFO commandstats\` (they include the calls inside scripts). Ceiling: \`redis-benchmark -c N -n ${r.ceilingRequests} EVALSHA <sha of "return 1"> 0\`, with \`-P 16\`/\`-P 64\` for pipelining.`,
       `- **Memory**: (heap used + external) after tracking ${n0(m.keys)} keys \`user:0…\` minus before, both after two full GCs, ÷ keys (\`--expose-gc\`). Flood: ${n0(m.floodKeys)} distinct keys through a limiter on \`memoryStore({ max: ${n0(m.floodMax)} })\`, RSS sampled 20 times, as it runs and right after a full GC; flat means the after-GC peak of the second half is within 10 % of the first half's and the heap after GC grows by at most 5 MB. Server: an Express server gets ${n0(m.serverKeys)} requests with distinct keys (autocannon -c 50), then RSS after GC, compared with the bare server that got the same requests.`,
@@ -198,10 +198,17 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
   out.push('### Added CPU per request without sockets (in-process injection)', '')
   if (results.inject) {
     out.push(
-      "Each app in its own process, requests injected in-process (light-my-request; `fastify.inject`), memory store, one key; CPU per request of the app minus the bare app of the same round. _noop_: a pass-through middleware (what any middleware costs); _headers_: one that only sets Tollgate's two headers as constants; _Tollgate, `headers: false`_: Tollgate's adapter without its headers (the limiter alone). Over real sockets the kernel's share of a request (most of it on this VM) and its noise hide differences of a few µs; here they are resolvable.",
+      "Each app in its own process, requests injected in-process (light-my-request; `fastify.inject`), memory store, one key; CPU per request of the app minus the bare app of the same round. _noop_: a pass-through middleware (what any middleware costs); _headers_: one that only sets Tollgate's two headers as constants; _Tollgate, `headers: false`_: Tollgate's adapter without its headers (the limiter alone). Over real sockets the kernel's share of a request (most of it on this VM) and its noise hide differences of a few µs; here they are resolvable. The last column runs each middleware alone on a real request of its framework, without the rest of the request's life (see Method): the limiter's own code, and Node's header storage, resolved to tens of ns; what the injected figures add to it is the framework's cost of running one more middleware and of sending the headers.",
       '',
       table(
-        ['Framework', 'Limiter', 'CPU µs/request', 'added µs/request (median)', 'min–max over rounds'],
+        [
+          'Framework',
+          'Limiter',
+          'CPU µs/request',
+          'added µs/request (median)',
+          'min–max over rounds',
+          'the middleware alone, ns/request',
+        ],
         results.inject.rows.map((row) => [
           row.framework,
           row.variant === 'tollgate'
@@ -214,6 +221,9 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
           f1(row.cpuPerRequest),
           signed(row.added),
           `${signed(row.addedRange[0])} to ${signed(row.addedRange[1])}`,
+          row.variant === 'bare' || row.ownNs === undefined
+            ? '–'
+            : `${n0(row.ownNs)} (${n0(row.ownRange![0])} to ${n0(row.ownRange![1])})`,
         ]),
       ),
       notes(results.inject.notes),

@@ -2,6 +2,7 @@ import { retryOnce, runWorker } from '../lib/child.ts'
 import { median, minMax } from '../lib/common.ts'
 import { type Context, missing } from '../lib/context.ts'
 import type { InjectResult, InjectSpec } from '../workers/inject.ts'
+import type { MiddlewareResult, MiddlewareSpec } from '../workers/middleware.ts'
 import type { Framework, Variant } from '../workers/server.ts'
 import { FRAMEWORKS, PEERS } from './http.ts'
 
@@ -16,6 +17,13 @@ export interface InjectVariant {
   readonly added: number
   readonly addedRange: [number, number]
   readonly statuses: Record<string, number>
+  /**
+   * The middleware alone, run again and again on one real request of the framework (see
+   * workers/middleware.ts): median over batches of ns per run, minus the bare step's of the same
+   * round. `undefined` when not measured (results of earlier runs).
+   */
+  readonly ownNs?: number
+  readonly ownRange?: [number, number]
 }
 
 export interface InjectRow extends InjectVariant {
@@ -31,10 +39,11 @@ export interface InjectSection {
  * Added CPU per request without sockets, per framework: bare, a pass-through
  * middleware, one that sets Tollgate's two headers, Tollgate with and without
  * its headers (`headers: false`), and the peers (memory store, one key), in
- * interleaved batches in one process.
+ * interleaved batches in one process; then each variant's middleware alone on a
+ * real request, which resolves its own code to tens of ns.
  */
 export async function injectSection(ctx: Context): Promise<InjectSection> {
-  const { rounds, warmup, requests } = ctx.config.inject
+  const { rounds, warmup, requests, ownRuns, ownRounds } = ctx.config.inject
   const notes: string[] = []
   const rows: InjectRow[] = []
   for (const framework of FRAMEWORKS) {
@@ -68,19 +77,28 @@ export async function injectSection(ctx: Context): Promise<InjectSection> {
           statuses[i]![status] = (statuses[i]![status] ?? 0) + n
       })
     }
+    const own: MiddlewareSpec = { framework, variants, runs: ownRuns, rounds: ownRounds }
+    const alone = await retryOnce(
+      () => runWorker<MiddlewareResult>('middleware', own, { timeoutMs: 300_000 }),
+      ctx.log,
+    )
     const bare = perRound[variants.indexOf('bare')]!
+    const bareAlone = alone.variants[variants.indexOf('bare')]!.perRound
     variants.forEach((variant, i) => {
       const added = perRound[i]!.map((cpu, round) => cpu - bare[round]!)
+      const ownAdded = alone.variants[i]!.perRound.map((ns, round) => ns - bareAlone[round]!)
       const v: InjectVariant = {
         variant,
         cpuPerRequest: median(perRound[i]!),
         added: median(added),
         addedRange: minMax(added),
         statuses: statuses[i]!,
+        ownNs: median(ownAdded),
+        ownRange: minMax(ownAdded),
       }
       rows.push({ framework, ...v })
       ctx.log(
-        `inject ${framework} ${v.variant}: ${v.cpuPerRequest.toFixed(1)} µs CPU/request (${v.added >= 0 ? '+' : ''}${v.added.toFixed(1)})`,
+        `inject ${framework} ${v.variant}: ${v.cpuPerRequest.toFixed(1)} µs CPU/request (${v.added >= 0 ? '+' : ''}${v.added.toFixed(1)}); the middleware alone ${v.ownNs!.toFixed(0)} ns`,
       )
     })
   }
