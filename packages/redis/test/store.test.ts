@@ -210,6 +210,40 @@ describe('keys', () => {
     await limiter.close()
   })
 
+  test.each([
+    ['alone in its call', 1],
+    ['with other keys in its call', 3],
+  ])(
+    'a bucket value written before values kept their expiry is read, and rewritten with one (%s)',
+    async (_, keys) => {
+      // Earlier versions wrote n + 1 doubles: the ms of the last update and each rate's backlog.
+      const limiter = createLimiter({
+        limit: 5,
+        window: '1m',
+        name: 'api',
+        store: redisStore({ timeout: SLOW, client, prefix: 'rl:' }),
+      })
+      const rate = compilePolicy('api', { limit: 5, window: 60_000 }, 'gcra', 'direct').rates[0]!
+      const key = `rl:api@${rulesTag('gcra|5/60000/5')}:{old}`
+      const [seconds, micros] = await client.time()
+      const old = Buffer.alloc(16)
+      old.writeDoubleLE(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000), 0)
+      old.writeDoubleLE(3 * rate.T, 8) // three requests' backlog
+      await client.set(key, old, 'PX', 60_000)
+      // One turn: the simple path reads a lone key with GET, several with MGET.
+      const others = Array.from({ length: keys - 1 }, (_, i) => limiter.consume(`new${i}`))
+      const decision = await limiter.consume('old')
+      await Promise.all(others)
+      // 5 − 3 − 1, as the value said (a value misread as fresh would leave 4).
+      expect(decision).toMatchObject({ allowed: true, remaining: 1 })
+      const value = await client.getBuffer(key)
+      expect(value).toHaveLength(24)
+      expect(await client.pttl(key)).toBeGreaterThan(0)
+      expect((await limiter.consume('old')).remaining).toBe(0)
+      await limiter.close()
+    },
+  )
+
   test("a named policy's keys carry its rules: a deploy that changes them starts fresh, never misreads", async () => {
     const logger = { error: vi.fn(), warn: vi.fn() }
     const before = createLimiter({

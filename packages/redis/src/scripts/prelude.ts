@@ -16,7 +16,7 @@
  * (a command resent or dequeued after the client gave up must not charge),
  * 2 extra expiry ms (caller clock only), 3 1 when the call is simple (every
  * request a consume of one key with one rate and no minDelay, all on one
- * clock: a kernel may then take a faster path) or 0, 4 number of rate sets; per rate set
+ * clock: a script may then take a faster path before the driver's) or 0, 4 number of rate sets; per rate set
  * (the rates of one policy, sent once per call however many requests use it)
  * the number of rates and each rate's parameters; then the number of
  * requests, and per request: op (0 consume, 1 peek, 2 refund), caller clock
@@ -100,8 +100,6 @@ end
  * each key's delay without writing; the request is allowed iff the longest
  * delay is within maxDelay; phase 2 charges every key at now + delay (all or
  * nothing). A kernel provides:
- * - simple(sets, p): nil, or a function that decides a whole simple call
- *   (see the prelude) from the requests at A[p] and returns the reply;
  * - prepare(): runs once before the first request (the bucket kernel reads
  *   every key with one MGET there);
  * - load(i, rates): the state of the key KEYS[i], valid at now (nil: fresh);
@@ -132,9 +130,6 @@ for i = 1, A[4] do
   end
   sets[i] = rates
 end
-
--- A simple call (see the prelude) on a kernel with a path of its own.
-if A[3] == 1 and simple then return simple(sets, p) end
 
 prepare()
 -- Per key index: the key's state, the ms it is valid at, its rates, and whether it is to be written.
