@@ -230,7 +230,7 @@ describe('keys', () => {
       old.writeDoubleLE(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000), 0)
       old.writeDoubleLE(3 * rate.T, 8) // three requests' backlog
       await client.set(key, old, 'PX', 60_000)
-      // One turn: the simple path reads a lone key with GET, several with MGET.
+      // A call of its own, or one turn's call with other keys.
       const others = Array.from({ length: keys - 1 }, (_, i) => limiter.consume(`new${i}`))
       const decision = await limiter.consume('old')
       await Promise.all(others)

@@ -166,8 +166,7 @@ end
  */
 const SIMPLE = `
 if A[3] == 1 then
-  local values
-  if #KEYS == 1 then values = {redis.call('GET', KEYS[1])} else values = redis.call('MGET', unpack(KEYS)) end
+  local values = redis.call('MGET', unpack(KEYS))
   local plain = true
   for i = 1, #KEYS do
     local v = values[i]
@@ -258,4 +257,4 @@ end
 /** The script for `gcra`, `token-bucket` and `leaky-bucket`. */
 export const BUCKET_SCRIPT = `local PARAMS = 3\n${PRELUDE}${SIMPLE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link BUCKET_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const BUCKET_SHA = 'b912c30629b68654f66b4a0421d150c9ebed5316'
+export const BUCKET_SHA = '1265e6f783667352f828fc8dc876f7f142197635'
