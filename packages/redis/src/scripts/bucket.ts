@@ -116,10 +116,6 @@ local function inspect(s, rates, out, o)
   return o + #rates
 end
 
--- The expiry must cover the state's drain time (ttl, ms); a key whose expiry already does keeps it,
--- and its value is rewritten in place (SETRANGE of a value of the same length keeps the TTL), which
--- costs Redis about half a SET with PX. An expiry set anew covers an eighth more, at least 1 s, so
--- a busy key sets one now and then instead of at every write.
 local function save(i, s, rates)
   local n = #rates
   local ttl = 0
@@ -129,11 +125,25 @@ local function save(i, s, rates)
       if x > ttl then ttl = x end
     end
   end
+  if n == 1 then put(i, ttl, expiry[i], s and s[1]) else put(i, ttl, expiry[i], nil, s, n) end
+end
+`
+
+/*
+ * Writing a bucket value, shared by the simple path and the kernel's save.
+ */
+const PUT = `
+-- Writes KEYS[i]: its value is the ms of the update, a lower bound of the key's expiry, then the
+-- backlog (level, for one rate) or the n backlogs of s; deleted when its drain time ttl (ms) is 0.
+-- The expiry must cover the drain time; a key whose expiry e already does keeps it, and its value
+-- is rewritten in place (SETRANGE of a value of the same length keeps the TTL), which costs Redis
+-- about half a SET with PX. An expiry set anew covers an eighth more, at least 1 s, so a busy key
+-- sets one now and then instead of at every write.
+local function put(i, ttl, e, level, s, n)
   if ttl <= 0 then
     redis.call('DEL', KEYS[i])
     return
   end
-  local e = expiry[i]
   local fresh = not e or e < real + ttl + pad
   local slack = 0
   if fresh then
@@ -143,7 +153,7 @@ local function save(i, s, rates)
     e = real + ttl + slack + pad
   end
   local v
-  if n == 1 then v = pack('<ddd', now, e, s[1]) else v = pack(doubles(n + 2), now, e, unpack(s, 1, n)) end
+  if s then v = pack(doubles(n + 2), now, e, unpack(s, 1, n)) else v = pack('<ddd', now, e, level) end
   if fresh then
     redis.call('SET', KEYS[i], v, 'PX', ttl + slack + pad + 1)
   else
@@ -159,8 +169,8 @@ end
  * the driver's tables exist, which cost a lone request about as much as its
  * GCRA: states are plain numbers, rates are read where the call put them (each
  * set of a simple call holds one rate: its count, then u, T, tau), values in the
- * common layout (24 bytes) are read and written inline, and a request with room
- * left skips the division. A call that finds a value in another layout (an
+ * common layout (24 bytes) are read inline and written through put, and a
+ * request with room left skips the division. A call that finds a value in another layout (an
  * earlier version's, or another rate count's) goes the generic way instead.
  * The differential tests keep it equal to the driver.
  */
@@ -230,23 +240,10 @@ if A[3] == 1 then
       out[o + 1], out[o + 2], out[o + 3], out[o + 4], out[o + 5], out[o + 6] = allowed, d, retry, blocked, one, level
       o = o + 6
     end
-    -- As the kernel's save does for one rate.
     for key = 1, seen do
       if dirty[key] then
         local level = level_of[key]
-        local ttl = ceil_div(level, u_of[key])
-        if ttl <= 0 then
-          redis.call('DEL', KEYS[key])
-        else
-          local e = expiry[key]
-          if e and e >= real + ttl + pad then
-            redis.call('SETRANGE', KEYS[key], '0', pack('<ddd', now, e, level))
-          else
-            local slack = ceil(ttl / 8)
-            if slack < 1000 then slack = 1000 end
-            redis.call('SET', KEYS[key], pack('<ddd', now, real + ttl + slack + pad, level), 'PX', ttl + slack + pad + 1)
-          end
-        end
+        put(key, ceil_div(level, u_of[key]), expiry[key], level)
       end
     end
     return reply(out, o)
@@ -255,6 +252,6 @@ end
 `
 
 /** The script for `gcra`, `token-bucket` and `leaky-bucket`. */
-export const BUCKET_SCRIPT = `local PARAMS = 3\n${PRELUDE}${SIMPLE}${KERNEL}${DRIVER}`
+export const BUCKET_SCRIPT = `local PARAMS = 3\n${PRELUDE}${PUT}${SIMPLE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link BUCKET_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const BUCKET_SHA = '1265e6f783667352f828fc8dc876f7f142197635'
+export const BUCKET_SHA = 'eabeaed88af4a9cc5933006960f2323b7afe9e88'
