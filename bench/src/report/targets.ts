@@ -499,7 +499,7 @@ function redisWhy(
     )
   }
   const redisPlan =
-    "fewer Redis instructions per key and per call (Redis 7 functions, `FCALL`: the script's closures and formats built once at load rather than per call; a fresh key's expiry set less often)"
+    "fewer Redis instructions per key and per call (Redis 7 functions, `FCALL`: the prelude's helpers and format strings built once at load rather than per call; a fresh key's expiry set less often)"
   const plan =
     coresBound !== undefined && coresBound < 2
       ? `Plan: on ${cores} cores both processes must get cheaper: ${redisPlan} and less client CPU per decision (encoding the batch and parsing the reply); with more cores than processes, sharding the policy over several Redis instances`
