@@ -24,7 +24,7 @@ import {
 } from './lib/packages.ts'
 import { RedisServer } from './lib/redis-server.ts'
 import { renderMarkdown } from './report/markdown.ts'
-import { type Results, SECTIONS, type SectionName } from './report/results.ts'
+import { type Results, type Rig, rigMismatch, SECTIONS, type SectionName } from './report/results.ts'
 import { ratioChart } from './report/svg.ts'
 import { httpTarget } from './report/targets.ts'
 import { attackSection } from './sections/attack.ts'
@@ -121,21 +121,30 @@ try {
 const previous: Partial<Results> =
   values.only && existsSync(jsonFile) ? (JSON.parse(readFileSync(jsonFile, 'utf8')) as Results) : {}
 const startedAt = new Date().toISOString()
+const revision = await workspaceRevision()
+const rig: Rig = {
+  cpu: cpus()[0]?.model ?? 'unknown',
+  cores: cpus().length,
+  memoryGB: Math.round(totalmem() / 1024 ** 3),
+  os: `${type()} ${release()}`,
+  node: process.version,
+  redis: redis?.version,
+  loadAverage: loadavg(),
+  revision,
+}
+const mismatch = previous.rig && rigMismatch(previous.rig, rig)
+if (mismatch) {
+  await redis?.stop()
+  throw new Error(mismatch)
+}
 const results: Results = {
   ...previous,
   mode: config.mode,
   startedAt: previous.startedAt ?? startedAt,
   seconds: previous.seconds ?? 0,
-  rig: {
-    cpu: cpus()[0]?.model ?? 'unknown',
-    cores: cpus().length,
-    memoryGB: Math.round(totalmem() / 1024 ** 3),
-    os: `${type()} ${release()}`,
-    node: process.version,
-    redis: redis?.version,
-    loadAverage: loadavg(),
-    revision: await workspaceRevision(),
-  },
+  // A merged run keeps the rig of the run it merges into (its load average at start); each
+  // section's own revision is in its timing.
+  rig: previous.rig ?? rig,
   versions: Object.fromEntries(PEERS.map((name) => [name, versionOf(name)])),
   packages,
   timings: { ...previous.timings },
@@ -181,7 +190,7 @@ try {
       failed = true
       log(`section ${name} failed: ${(error as Error).stack ?? error}`)
     }
-    results.timings[name] = { startedAt: at, seconds: (performance.now() - started) / 1000 }
+    results.timings[name] = { startedAt: at, seconds: (performance.now() - started) / 1000, revision }
     results.seconds = Object.values(results.timings).reduce((sum, t) => sum + t.seconds, 0)
     write()
   }

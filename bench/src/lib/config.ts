@@ -45,7 +45,7 @@ export interface Config {
 export const FULL: Config = {
   mode: 'full',
   core: { rounds: 3, minCpuMs: 700, warmupMs: 500 },
-  http: { rounds: 8, connections: 50, seconds: 3, manyRounds: 3, manySeconds: 3, warmupSeconds: 1 },
+  http: { rounds: 8, connections: 50, seconds: 1.5, manyRounds: 3, manySeconds: 3, warmupSeconds: 0.75 },
   redis: { inflight: [1, 50, 500], warmupMs: 1000, measureMs: 4000, ceilingRequests: 200_000 },
   memory: {
     keys: 1_000_000,

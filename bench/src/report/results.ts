@@ -23,6 +23,31 @@ export interface Rig {
 export interface SectionTiming {
   readonly startedAt: string
   readonly seconds: number
+  /** The workspace revision the section ran at (absent in results of earlier versions: `rig.revision`). */
+  readonly revision?: string
+}
+
+/**
+ * Why a `--only` run on this rig must not merge into results measured on `previous`: another CPU,
+ * core count, Node.js or Redis makes its numbers incomparable with the other sections'.
+ * `undefined` when they match.
+ */
+export function rigMismatch(previous: Rig, current: Rig): string | undefined {
+  const fields = ['cpu', 'cores', 'node', 'redis'] as const
+  const differing = fields.filter((field) => previous[field] !== current[field])
+  if (differing.length === 0) return undefined
+  return `bench/results.json was measured on another rig (${differing.map((f) => `${f}: ${String(previous[f])}, here ${String(current[f])}`).join('; ')}); merging sections measured here would mix rigs in one report: run every section (without --only)`
+}
+
+/** The revision each section ran at, as `revision (sections)` groups; one revision alone when all share it. */
+export function sectionRevisions(results: Pick<Results, 'rig' | 'timings'>): string {
+  const groups = new Map<string, string[]>()
+  for (const [name, timing] of Object.entries(results.timings)) {
+    const revision = timing.revision ?? results.rig.revision
+    groups.set(revision, [...(groups.get(revision) ?? []), name])
+  }
+  if (groups.size <= 1) return results.rig.revision
+  return [...groups].map(([revision, names]) => `${revision} (${names.join(', ')})`).join('; ')
 }
 
 /** Everything one run measured; written as JSON to bench/.tmp and rendered to RESULTS.md. */

@@ -18,6 +18,12 @@ export const FRAMEWORKS: readonly Framework[] = ['express', 'fastify', 'koa']
 /** One measured case of one round. */
 export interface HttpRun {
   readonly round: number
+  /**
+   * Position in its round's sequence (one key: bare, limiter, bare, limiter, …, bare), so that a
+   * limiter is compared with the bare runs just before and after it. Absent in results of earlier
+   * versions and for 100,000 keys, whose limiters are compared with their round's bare runs.
+   */
+  readonly slot?: number
   readonly framework: Framework
   readonly variant: Variant
   /** `memory` for bare servers (they have no store). */
@@ -102,7 +108,7 @@ function cases(ctx: Context, notes: string[]): Case[] {
  * others take the load, and V8's memory reducer then shrinks its heap, which a server under steady
  * load never does: the next turn paid for regrowing it (Fastify + Tollgate, memory store, one key:
  * 15.1 instead of 12.2 µs of server CPU per request with all of the framework's servers up), while
- * bare, which runs twice in a row at each round boundary and allocates little, hardly did.
+ * bare, which ran twice in a row at each round boundary and allocates little, hardly did.
  */
 export const SERVER_NODE_ARGS: readonly string[] = ['--no-memory-reducer']
 
@@ -117,9 +123,9 @@ function startServer(ctx: Context, c: Case, keys: Keys): Promise<ServerProcess<S
 
 /**
  * One measurement of a running server: warm-up, then its req/s and CPU (and Redis's) over
- * `seconds` of load. Every run warms up, fresh server or not: an idle V8 shrinks its heap and
- * cools its caches, and a server that waited for the other cases would start slower than the
- * bare server that runs twice in a row at each round boundary.
+ * `seconds` of load. Every run warms up, fresh server or not: a server that waited while the
+ * others took the load has cold caches, and would start slower than the bare server, which runs
+ * between every two limiters.
  */
 async function measure(
   ctx: Context,
@@ -128,6 +134,7 @@ async function measure(
   keys: Keys,
   round: number,
   seconds: number,
+  slot?: number,
 ): Promise<HttpRun> {
   const redis = c.store === 'redis' ? ctx.redis : undefined
   const { connections, warmupSeconds } = ctx.config.http
@@ -139,6 +146,7 @@ async function measure(
   const redisDelta = redis && redisBefore ? diffCounters(redisBefore, await redis.counters()) : undefined
   return {
     round,
+    ...(slot === undefined ? {} : { slot }),
     framework: c.framework,
     variant: c.variant,
     store: c.store,
@@ -154,7 +162,8 @@ async function measure(
   }
 }
 
-function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 'bare'> {
+/** Rows of the HTTP table: each limiter against the bare runs next to it (see `HttpRun.slot`). */
+export function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 'bare'> {
   const rows: HttpRow[] = []
   const bare: HttpSection['bare'][number][] = []
   const optionalMedian = (values: (number | undefined)[]) =>
@@ -165,10 +174,14 @@ function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 'bare'>
         (r) => r.framework === framework && r.keys === keys && r.variant === 'bare',
       )
       if (!bareRuns.length) continue
-      // The bare server runs first and last in every round: a limiter is compared with the mean
-      // of the two, so a machine that slows down or speeds up during a round skews less.
-      const bareOf = (round: number) => {
-        const pair = bareRuns.filter((r) => r.round === round)
+      // A limiter is compared with the mean of the bare runs next to it in time: with one key, the
+      // one just before and the one just after it (a VM's speed changes within seconds); otherwise
+      // (100,000 keys, or results without slots) its round's bare runs, first and last.
+      const bareOf = (run: HttpRun) => {
+        const round = bareRuns.filter((r) => r.round === run.round)
+        const slot = run.slot
+        const next = slot === undefined ? [] : round.filter((r) => r.slot === slot - 1 || r.slot === slot + 1)
+        const pair = next.length ? next : round
         if (!pair.length) return undefined
         return {
           rps: pair.reduce((sum, r) => sum + r.rps, 0) / pair.length,
@@ -188,7 +201,7 @@ function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 'bare'>
             (r) => r.framework === framework && r.keys === keys && r.variant === variant && r.store === store,
           )
           if (!mine.length) continue
-          const ratios = mine.map((r) => r.rps / (bareOf(r.round)?.rps ?? Number.NaN))
+          const ratios = mine.map((r) => r.rps / (bareOf(r)?.rps ?? Number.NaN))
           rows.push({
             framework,
             variant,
@@ -200,9 +213,7 @@ function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 'bare'>
             p99: median(mine.map((r) => r.p99)),
             bareP99: median(bareRuns.map((r) => r.p99)),
             cpuPerRequest: median(mine.map((r) => r.cpuPerRequest)),
-            addedCpu: median(
-              mine.map((r) => r.cpuPerRequest - (bareOf(r.round)?.cpuPerRequest ?? Number.NaN)),
-            ),
+            addedCpu: median(mine.map((r) => r.cpuPerRequest - (bareOf(r)?.cpuPerRequest ?? Number.NaN))),
             redisCpuPerRequest: optionalMedian(mine.map((r) => r.redisCpuPerRequest)),
             redisCallsPerRequest: optionalMedian(mine.map((r) => r.redisCallsPerRequest)),
             rejected: mine.reduce((sum, r) => sum + r.non2xx + r.errors, 0),
@@ -228,9 +239,11 @@ function failed(ctx: Context, notes: string[], c: Case, keys: Keys, error: unkno
 
 /**
  * One key: every server of a framework (bare and each limiter) starts once and stays up; then, in
- * each of many short rounds, the load goes to bare, each limiter (order rotated per round) and
- * bare again. Short interleaved rounds on warm servers let the machine's drift hit every case
- * alike, so the per-round ratios scatter less than with fewer, longer runs.
+ * each of many short rounds, the load goes to each limiter in turn (order rotated per round) with
+ * bare before, between and after them. A shared VM's speed changes in steps lasting seconds
+ * (bare Fastify on one AMD EPYC VM: 21–26k and 38–42k req/s); a limiter compared with the bare
+ * runs seconds away from it sees the same step far more often than one compared with its round's
+ * first and last runs, half a minute apart.
  */
 async function oneKey(ctx: Context, list: readonly Case[], notes: string[], runs: HttpRun[]): Promise<void> {
   const { rounds, seconds } = ctx.config.http
@@ -248,11 +261,12 @@ async function oneKey(ctx: Context, list: readonly Case[], notes: string[], runs
       const bare = group.find((c) => c.variant === 'bare')!
       const limiters = group.filter((c) => c !== bare)
       for (let round = 0; round < rounds; round++) {
-        for (const c of [bare, ...rotate(limiters, round), bare]) {
+        const sequence = [bare, ...rotate(limiters, round).flatMap((c) => [c, bare])]
+        for (const [slot, c] of sequence.entries()) {
           const server = servers.get(c)
           if (server === undefined) continue
           try {
-            const run = await measure(ctx, server, c, 'one', round, seconds)
+            const run = await measure(ctx, server, c, 'one', round, seconds, slot)
             runs.push(run)
             logRun(ctx, run)
           } catch (error) {
