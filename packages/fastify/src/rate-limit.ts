@@ -32,6 +32,23 @@ const REGISTER_OPTIONS = new Set(['prefix', 'logLevel', 'logSerializers'])
 // Validates behaviour options that come without a policy (the plugin's defaults for per-route limiters).
 const PROBE_POLICY = { limit: 1, window: 1000 }
 
+/**
+ * The engine's header names as Fastify keeps them. `reply.header` lower-cases every name (and
+ * sends it so): given a name that has capitals, it builds a new string per call and looks it up
+ * in V8's string table to use it as a key; a lower-case literal is returned as is.
+ */
+const LOWER_CASE: Readonly<Record<string, string>> = {
+  'RateLimit-Policy': 'ratelimit-policy',
+  RateLimit: 'ratelimit',
+  'RateLimit-Limit': 'ratelimit-limit',
+  'RateLimit-Remaining': 'ratelimit-remaining',
+  'RateLimit-Reset': 'ratelimit-reset',
+  'X-RateLimit-Limit': 'x-ratelimit-limit',
+  'X-RateLimit-Remaining': 'x-ratelimit-remaining',
+  'X-RateLimit-Reset': 'x-ratelimit-reset',
+  'Retry-After': 'retry-after',
+}
+
 const binding: HttpBinding<FastifyRequest, FastifyReply> = {
   arity: 2,
   clientIp: (request) => request.ip,
@@ -42,7 +59,7 @@ const binding: HttpBinding<FastifyRequest, FastifyReply> = {
   },
   response: (_request, reply) => reply.raw,
   setHeader: (_request, reply, name, value) => {
-    reply.header(name, value)
+    reply.header(LOWER_CASE[name] ?? name, value)
   },
   record: (request, _reply, decision) => {
     const previous = request.rateLimit
