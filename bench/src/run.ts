@@ -3,8 +3,9 @@
  * bench/http-ratios.svg. `--smoke` uses tiny durations and writes to
  * bench/.tmp/smoke/ instead. `--only core,http,...` reruns some sections and
  * merges them into the last run's results (bench/results.json, committed with
- * RESULTS.md; smoke: bench/.tmp/smoke/results.json);
- * `--render` only rewrites the report from those results.
+ * RESULTS.md; smoke: bench/.tmp/smoke/results.json), and refuses to when those were measured
+ * on another CPU, core count, Node.js or Redis; `--render` only rewrites the report from those
+ * results.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem, type } from 'node:os'

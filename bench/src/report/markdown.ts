@@ -89,9 +89,9 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
     [
       '```sh',
       'npx --yes pnpm@10 install && npx --yes pnpm@10 run build   # the benchmarks load the built dist of every package',
-      `npx --yes pnpm@10 bench                                      # this file (all sections; ~30 min)`,
+      `npx --yes pnpm@10 bench                                      # this file (all sections; ~32 min)`,
       'npx --yes pnpm@10 --filter @tollgate/bench run bench:smoke   # tiny durations, writes bench/.tmp/smoke/',
-      'npx --yes pnpm@10 --filter @tollgate/bench run bench -- --only core,redis   # some sections, merged into the last run',
+      'npx --yes pnpm@10 --filter @tollgate/bench run bench -- --only core,redis   # some sections, merged into the last run (same CPU, cores, Node.js and Redis only)',
       '```',
       '',
       `- **Core**: one process per library × key set × round (${c.rounds} rounds, interleaved), warm-up ${c.warmupMs} ms plus one pass over every key, then mitata \`measure\` for ≥ ${c.minCpuMs} ms of CPU. Limit 10⁹ per hour: never reached. Asynchronous APIs (\`RateLimiterMemory.consume\`, \`MemoryStore.increment\`) are awaited, as callers must. \`lru-cache-get\` is a reference, not a limiter: only \`cache.get(key)\` on an \`LRUCache\` (max 100,000, as Tollgate's \`memoryStore\` builds it) prefilled with the key set, the floor of any store keeping per-key state in lru-cache. \`floor-gcra\` is a reference too: the least a GCRA limiter keyed in lru-cache does per decision (one clock read, one \`get\`, one number of state in a \`Float64Array\`, and a decision object of Tollgate's shape), without validation, expiry, eviction handling or shaping.`,
