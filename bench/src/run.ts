@@ -136,7 +136,7 @@ const rig: Rig = {
 const mismatch = previous.rig && rigMismatch(previous.rig, rig)
 if (mismatch) {
   await redis?.stop()
-  throw new Error(mismatch)
+  throw new Error(`${jsonFile}: ${mismatch}`)
 }
 const results: Results = {
   ...previous,

@@ -36,7 +36,7 @@ export function rigMismatch(previous: Rig, current: Rig): string | undefined {
   const fields = ['cpu', 'cores', 'node', 'redis'] as const
   const differing = fields.filter((field) => previous[field] !== current[field])
   if (differing.length === 0) return undefined
-  return `bench/results.json was measured on another rig (${differing.map((f) => `${f}: ${String(previous[f])}, here ${String(current[f])}`).join('; ')}); merging sections measured here would mix rigs in one report: run every section (without --only)`
+  return `measured on another rig (${differing.map((f) => `${f}: ${String(previous[f])}, here ${String(current[f])}`).join('; ')}); merging sections measured here would mix rigs in one report: run every section (without --only)`
 }
 
 /** The revision each section ran at, as `revision (sections)` groups; one revision alone when all share it. */
