@@ -29,6 +29,53 @@ describe('@tollgate/express', () => {
     expect((await request(app).get('/')).body).toEqual({ remaining: 2, reason: 'ok' })
   })
 
+  describe('req.rateLimit without a property added to each request', () => {
+    test('the decision sits behind an accessor, so Express requests keep their shape', async () => {
+      const app = express()
+      app.use(rateLimit({ limit: 3, window: '1m', clock: createManualClock() }))
+      app.get('/', (req, res) => {
+        res.json({ own: Object.hasOwn(req, 'rateLimit'), remaining: req.rateLimit?.remaining })
+      })
+      expect((await request(app).get('/')).body).toEqual({ own: false, remaining: 2 })
+      // The accessor is on Express's shared request prototype: a request that no limiter saw,
+      // in another app, has no decision.
+      const plain = express()
+      plain.get('/', (req, res) => {
+        res.json({ decided: req.rateLimit !== undefined })
+      })
+      expect((await request(plain).get('/')).body).toEqual({ decided: false })
+    })
+
+    test('a decision made in a mounted sub-app is still there in the parent', async () => {
+      const clock = createManualClock()
+      const sub = express()
+      sub.use(rateLimit({ limit: 5, window: '1m', clock }))
+      sub.use((_req, _res, next) => next())
+      const app = express()
+      app.use('/api', sub)
+      app.use((req, res) => {
+        res.json({ remaining: req.rateLimit?.remaining })
+      })
+      expect((await request(app).get('/api/x')).body).toEqual({ remaining: 4 })
+    })
+
+    test('each request sees only its own decision, and others may set req.rateLimit too', async () => {
+      const clock = createManualClock()
+      const app = express()
+      app.use((req, _res, next) => {
+        if (req.path === '/preset') (req as { rateLimit?: unknown }).rateLimit = undefined
+        next()
+      })
+      app.use(rateLimit({ limit: 5, window: '1m', clock, key: (req) => String(req.query.k) }))
+      app.get(['/', '/preset'], (req, res) => {
+        res.json({ key: req.rateLimit?.key, remaining: req.rateLimit?.remaining })
+      })
+      expect((await request(app).get('/?k=a')).body).toEqual({ key: 'a', remaining: 4 })
+      expect((await request(app).get('/preset?k=b')).body).toEqual({ key: 'b', remaining: 4 })
+      expect((await request(app).get('/?k=a')).body).toEqual({ key: 'a', remaining: 3 })
+    })
+  })
+
   test('route groups: limiters with the same name on one store share counters', async () => {
     const store = memoryStore()
     const clock = createManualClock()
