@@ -180,8 +180,9 @@ export function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 
       const bareOf = (run: HttpRun) => {
         const round = bareRuns.filter((r) => r.round === run.round)
         const slot = run.slot
-        const next = slot === undefined ? [] : round.filter((r) => r.slot === slot - 1 || r.slot === slot + 1)
-        const pair = next.length ? next : round
+        const adjacent =
+          slot === undefined ? [] : round.filter((r) => r.slot === slot - 1 || r.slot === slot + 1)
+        const pair = adjacent.length ? adjacent : round
         if (!pair.length) return undefined
         return {
           rps: pair.reduce((sum, r) => sum + r.rps, 0) / pair.length,

@@ -8,8 +8,24 @@ function header(req: Request, _res: Response, name: string): string | undefined 
   return Array.isArray(value) ? value.join(', ') : value
 }
 
-/** Per request prototype (one per app): is its `ip` Express's own getter? */
-const expressIpGetter = new WeakMap<object, boolean>()
+/**
+ * Per request prototype (one per app), looked at once: is its `ip` Express's own getter? The
+ * first look also gives the prototype chain the `rateLimit` accessor ({@link installDecisionAccessor}).
+ */
+const prototypes = new WeakMap<object, boolean>()
+
+/** {@link prototypes}' entry for the request's prototype, made on first sight; `false` without one. */
+function lookAt(req: Request): boolean {
+  const proto = Object.getPrototypeOf(req) as object | null
+  if (proto === null) return false
+  let expressIp = prototypes.get(proto)
+  if (expressIp === undefined) {
+    expressIp = isProxyAddrGetter(proto)
+    prototypes.set(proto, expressIp)
+    installDecisionAccessor(proto)
+  }
+  return expressIp
+}
 
 /**
  * Whether `req.ip` is Express's own getter, `proxyaddr(this, trust)` over X-Forwarded-For:
@@ -17,14 +33,7 @@ const expressIpGetter = new WeakMap<object, boolean>()
  * request object or Express's), or a getter whose source a bundler renamed, answers false.
  */
 function hasExpressIp(req: Request): boolean {
-  const proto = Object.getPrototypeOf(req) as object | null
-  if (proto === null) return false
-  let own = expressIpGetter.get(proto)
-  if (own === undefined) {
-    own = isProxyAddrGetter(proto)
-    expressIpGetter.set(proto, own)
-  }
-  return own && !Object.hasOwn(req, 'ip')
+  return lookAt(req) && !Object.hasOwn(req, 'ip')
 }
 
 function isProxyAddrGetter(proto: object): boolean {
@@ -50,34 +59,31 @@ function clientIp(req: Request): string | undefined {
     : req.ip
 }
 
-/** What `req.rateLimit` holds for each request, behind the accessor {@link withDecisionAccessor} installs. */
+/** What `req.rateLimit` holds for each request, behind the accessor {@link installDecisionAccessor} adds. */
 const decisions = new WeakMap<object, unknown>()
-/** Request prototypes already looked at by {@link withDecisionAccessor}. */
-const seenPrototypes = new WeakSet<object>()
 
 /**
- * Gives Express's shared request prototype a `rateLimit` accessor (once), so that recording a
- * decision adds no property to the request. Express gives every request its app's prototype
+ * Gives Express's shared request prototype a `rateLimit` accessor, so that recording a decision
+ * adds no property to the request. Express gives every request its app's prototype
  * (`Object.setPrototypeOf(req, app.request)`), after which V8 cannot reuse a cached shape for a
  * property added to it. On a 2-core AMD EPYC VM, with each request given a fresh prototype as
  * Express does, the middleware (`headers: false`) took 4.1–4.7 µs per request with a plain
- * `req.rateLimit = decision` and 1.3–1.8 µs with the accessor. The accessor goes on the last prototype before
- * Node's `IncomingMessage.prototype` (Express's own request object, shared by every app and
- * mounted sub-app), so a decision stays readable when a request leaves a sub-app. Nothing is
- * installed when a prototype on the way already has `rateLimit`, or when the request is not a
- * Node `IncomingMessage`: `req.rateLimit` is then a plain property, as before.
+ * `req.rateLimit = decision` and 1.3–1.8 µs with the accessor. The accessor goes on the last
+ * prototype before Node's `IncomingMessage.prototype` (Express's own request object, shared by
+ * every app and mounted sub-app), so a decision stays readable when a request leaves a sub-app.
+ * Nothing is installed when a prototype on the way already has `rateLimit` (the accessor itself,
+ * from another app's first request), or when the chain does not reach `IncomingMessage.prototype`:
+ * `req.rateLimit` is then a plain property, as before.
  */
-function withDecisionAccessor(req: Request): void {
-  const proto = Object.getPrototypeOf(req) as object | null
-  if (proto === null || seenPrototypes.has(proto)) return
-  seenPrototypes.add(proto)
+function installDecisionAccessor(proto: object): void {
   let base: object | undefined
-  for (let o: object | null = proto; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+  for (let o: object | null = proto; ; o = Object.getPrototypeOf(o) as object | null) {
+    if (o === null) return
     if (o === IncomingMessage.prototype) break
     if (Object.hasOwn(o, 'rateLimit')) return
     base = o
   }
-  if (base === undefined || !(req instanceof IncomingMessage)) return
+  if (base === undefined) return
   Object.defineProperty(base, 'rateLimit', {
     configurable: true,
     enumerable: false,
@@ -100,7 +106,7 @@ const binding: HttpBinding<Request, Response> = {
     res.setHeader(name, value)
   },
   record: (req, _res, decision) => {
-    withDecisionAccessor(req)
+    lookAt(req)
     const previous = req.rateLimit
     req.rateLimit = decision
     return collectDecisions(req, previous, decision)
