@@ -74,6 +74,60 @@ describe('@tollgate/express', () => {
       expect((await request(app).get('/preset?k=b')).body).toEqual({ key: 'b', remaining: 4 })
       expect((await request(app).get('/?k=a')).body).toEqual({ key: 'a', remaining: 3 })
     })
+
+    test('a request with its own rateLimit property keeps it as the decision', async () => {
+      const app = express()
+      app.use((req, _res, next) => {
+        Object.defineProperty(req, 'rateLimit', { value: undefined, writable: true, configurable: true })
+        next()
+      })
+      app.use(rateLimit({ limit: 3, window: '1m', name: 'a', clock: createManualClock() }))
+      app.use(rateLimit({ limit: 9, window: '1m', name: 'b', clock: createManualClock() }))
+      app.get('/', (req, res) => {
+        res.json({ own: Object.hasOwn(req, 'rateLimit'), remaining: req.rateLimit?.remaining })
+      })
+      const res = await request(app).get('/')
+      expect(res.body).toEqual({ own: true, remaining: 8 })
+      expect(res.headers['ratelimit-policy']).toBe('"a";q=3;w=60, "b";q=9;w=60')
+    })
+  })
+
+  test("another library's req.rateLimit (express-rate-limit's) is no decision of ours", async () => {
+    const clock = createManualClock()
+    const app = express()
+    // What express-rate-limit leaves on the request; limiters of both kinds run while migrating.
+    const foreign = (req: express.Request, _res: express.Response, next: express.NextFunction) => {
+      ;(req as { rateLimit?: unknown }).rateLimit = {
+        limit: 100,
+        used: 1,
+        remaining: 99,
+        resetTime: new Date(),
+      }
+      next()
+    }
+    app.get('/one', foreign, rateLimit({ limit: 5, window: '1m', name: 'one', clock }), (req, res) => {
+      res.json({ remaining: req.rateLimit?.remaining })
+    })
+    const between = [
+      rateLimit({ limit: 5, window: '1m', name: 'outer', clock }),
+      foreign,
+      rateLimit({ limit: 2, window: '1m', name: 'inner', clock }),
+    ]
+    app.get('/two', ...between, (req, res) => {
+      res.json({ remaining: req.rateLimit?.remaining })
+    })
+    const one = await request(app).get('/one')
+    expect(one.status).toBe(200)
+    expect(one.body).toEqual({ remaining: 4 })
+    expect(one.headers['ratelimit-policy']).toBe('"one";q=5;w=60')
+    const two = await request(app).get('/two')
+    expect(two.status).toBe(200)
+    expect(two.body).toEqual({ remaining: 1 })
+    // The foreign value replaced the outer decision, which only a list of stacked decisions would
+    // have kept: the headers describe the inner limiter (no 500, nothing miscounted).
+    expect(two.headers['ratelimit-policy']).toBe('"inner";q=2;w=60')
+    expect(two.headers.ratelimit).toBe('"inner";r=1;t=30')
+    expect((await request(app).get('/two')).headers.ratelimit).toBe('"inner";r=0;t=60')
   })
 
   test('route groups: limiters with the same name on one store share counters', async () => {

@@ -60,23 +60,38 @@ export interface HttpBinding<A, B> {
 const DECISIONS: unique symbol = Symbol.for('tollgate.decisions')
 
 /**
- * Returns every decision made on a request so far, given the decision the adapter's own property
+ * Returns every decision made on a request so far, given what the adapter's own property
  * (`req.rateLimit`, ...) held before this one: that decision alone for the first limiter (nothing
  * else is kept on the request, so a single limiter adds one property to it), a list once limiters
- * are stacked. Headers then describe every limiter's policy.
+ * are stacked. Headers then describe every limiter's policy. A value there that is not a Tollgate
+ * decision (express-rate-limit keeps its own `req.rateLimit`, for one) is no limiter of ours and
+ * is left out.
  * @internal Used by the `record` binding of each adapter, which keeps decisions on its request object.
  */
 export function collectDecisions(
   holder: object,
-  previous: Decision | null | undefined,
+  previous: unknown,
   decision: Decision,
 ): Decision | readonly Decision[] {
   if (previous === undefined || previous === null) return decision
   const slot = holder as { [DECISIONS]?: readonly Decision[] }
   const earlier = slot[DECISIONS]
+  if (!isDecision(previous)) {
+    // A foreign value: earlier Tollgate decisions, if any, were kept in the list.
+    if (earlier === undefined) return decision
+    const list = [...earlier, decision]
+    slot[DECISIONS] = list
+    return list
+  }
   const list = earlier === undefined ? [previous, decision] : [...earlier, decision]
   slot[DECISIONS] = list
   return list
+}
+
+/** Whether a value has the shape of a {@link Decision} (the fields the headers are built from). */
+function isDecision(value: unknown): value is Decision {
+  const d = value as Partial<Decision>
+  return typeof d === 'object' && typeof d.allowed === 'boolean' && Array.isArray(d.rates)
 }
 
 /** Signals that the request proceeds without a decision (skipped, or failed open). */
