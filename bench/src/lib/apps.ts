@@ -96,11 +96,20 @@ async function expressApp(spec: ServerSpec, probe?: Probe): Promise<RequestListe
   const app = express()
   const limiter = await expressLimiter(spec)
   if (probe) {
+    const tollgate = spec.variant === 'tollgate' || spec.variant === 'tollgate-no-headers'
     app.use((req, res, next) => {
       const run: Step = (done) => {
         const [freshReq, freshRes] = likeExpress(req, res)
         // Express's next returns nothing (the adapter would wait on a returned promise).
-        return limiter ? limiter(freshReq, freshRes, () => void done()) : done()
+        return limiter
+          ? limiter(freshReq, freshRes, () => {
+              // The probe measures the path of a server's requests: the adapter's decision
+              // accessor, not a property added to each request (its fallback off Node's chain).
+              if (tollgate && Object.hasOwn(freshReq, 'rateLimit'))
+                throw new Error('express probe: Tollgate added req.rateLimit (its accessor is not in use)')
+              void done()
+            })
+          : done()
       }
       probe(run).then(() => next(), next)
     })
