@@ -77,6 +77,12 @@ function clientIp(req: Request): string | undefined {
 /** What `req.rateLimit` holds for each request, behind the accessor {@link installDecisionAccessor} adds. */
 const decisions = new WeakMap<object, unknown>()
 
+/**
+ * Every decision of a request on which limiters are stacked, for its headers: kept here rather
+ * than on the request (see `collectDecisions`), whose shape would change as `rateLimit`'s would.
+ */
+const stacks = new WeakMap<object, readonly Decision[]>()
+
 function getDecision(this: object): unknown {
   return decisions.get(this)
 }
@@ -132,7 +138,7 @@ function record(req: Request, decision: Decision): Decision | readonly Decision[
   if (lookAt(req).accessor && !Object.hasOwn(req, 'rateLimit')) {
     const previous = decisions.get(req)
     decisions.set(req, decision)
-    return collectDecisions(req, previous, decision)
+    return collectDecisions(req, previous, decision, stacks)
   }
   const previous = req.rateLimit
   req.rateLimit = decision

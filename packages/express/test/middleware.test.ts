@@ -46,6 +46,21 @@ describe('@tollgate/express', () => {
       expect((await request(plain).get('/')).body).toEqual({ decided: false })
     })
 
+    test('stacked limiters keep their list of decisions off the request too', async () => {
+      const clock = createManualClock()
+      const app = express()
+      app.use(rateLimit({ limit: 5, window: '1m', name: 'outer', clock }))
+      app.use(rateLimit({ limit: 3, window: '1m', name: 'inner', clock }))
+      app.get('/', (req, res) => {
+        res.json({ symbols: Object.getOwnPropertySymbols(req).map(String), key: req.rateLimit?.remaining })
+      })
+      const res = await request(app).get('/')
+      expect(res.body.symbols).not.toContain('Symbol(tollgate.decisions)')
+      expect(res.body.key).toBe(2)
+      expect(res.headers['ratelimit-policy']).toBe('"outer";q=5;w=60, "inner";q=3;w=60')
+      expect(res.headers.ratelimit).toBe('"outer";r=4;t=12, "inner";r=2;t=20')
+    })
+
     test('a decision made in a mounted sub-app is still there in the parent', async () => {
       const clock = createManualClock()
       const sub = express()

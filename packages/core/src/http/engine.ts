@@ -65,26 +65,26 @@ const DECISIONS: unique symbol = Symbol.for('tollgate.decisions')
  * else is kept on the request, so a single limiter adds one property to it), a list once limiters
  * are stacked. Headers then describe every limiter's policy. A value there that is not a Tollgate
  * decision (express-rate-limit keeps its own `req.rateLimit`, for one) is no limiter of ours and
- * is left out.
+ * is left out. The list is kept on the holder under a symbol, or in `lists` when given (an adapter
+ * whose requests should not gain a property).
  * @internal Used by the `record` binding of each adapter, which keeps decisions on its request object.
  */
 export function collectDecisions(
   holder: object,
   previous: unknown,
   decision: Decision,
+  lists?: WeakMap<object, readonly Decision[]>,
 ): Decision | readonly Decision[] {
   if (previous === undefined || previous === null) return decision
   const slot = holder as { [DECISIONS]?: readonly Decision[] }
-  const earlier = slot[DECISIONS]
-  if (!isDecision(previous)) {
-    // A foreign value: earlier Tollgate decisions, if any, were kept in the list.
-    if (earlier === undefined) return decision
-    const list = [...earlier, decision]
-    slot[DECISIONS] = list
-    return list
-  }
-  const list = earlier === undefined ? [previous, decision] : [...earlier, decision]
-  slot[DECISIONS] = list
+  const earlier = lists === undefined ? slot[DECISIONS] : lists.get(holder)
+  let list: readonly Decision[]
+  if (isDecision(previous)) list = earlier === undefined ? [previous, decision] : [...earlier, decision]
+  else if (earlier === undefined) return decision
+  // A foreign value: earlier Tollgate decisions, if any, were kept in the list.
+  else list = [...earlier, decision]
+  if (lists === undefined) slot[DECISIONS] = list
+  else lists.set(holder, list)
   return list
 }
 
