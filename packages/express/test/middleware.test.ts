@@ -145,6 +145,28 @@ describe('@tollgate/express', () => {
     expect((await request(app).get('/two')).headers.ratelimit).toBe('"inner";r=0;t=60')
   })
 
+  test('one limiter last in two different stacks sends each stack its own headers', async () => {
+    const clock = createManualClock()
+    const app = express()
+    const login = rateLimit({ limit: 2, window: '1m', name: 'login', clock })
+    const ok = (_req: express.Request, res: express.Response) => {
+      res.send('ok')
+    }
+    app.get('/a', rateLimit({ limit: 5, window: '1m', name: 'a', clock }), login, ok)
+    app.get('/b', rateLimit({ limit: 7, window: '1h', name: 'b', clock }), login, ok)
+    const a = await request(app).get('/a')
+    expect(a.headers['ratelimit-policy']).toBe('"a";q=5;w=60, "login";q=2;w=60')
+    expect(a.headers.ratelimit).toBe('"a";r=4;t=12, "login";r=1;t=30')
+    const b = await request(app).get('/b')
+    expect(b.headers['ratelimit-policy']).toBe('"b";q=7;w=3600, "login";q=2;w=60')
+    expect(b.headers.ratelimit).toBe('"b";r=6;t=515, "login";r=0;t=60')
+    const again = await request(app).get('/a')
+    expect(again.status).toBe(429)
+    expect(again.headers['ratelimit-policy']).toBe('"a";q=5;w=60, "login";q=2;w=60')
+    expect(again.headers.ratelimit).toBe('"a";r=3;t=24, "login";r=0;t=60')
+    expect(again.headers['retry-after']).toBe('30')
+  })
+
   test('route groups: limiters with the same name on one store share counters', async () => {
     const store = memoryStore()
     const clock = createManualClock()

@@ -4,6 +4,7 @@ import {
   draft8Headers,
   type HeaderFormat,
   rateLimitHeaders,
+  retryAfterHeader,
   sfString,
   toSeconds,
 } from '../headers.js'
@@ -94,6 +95,28 @@ function isDecision(value: unknown): value is Decision {
   return typeof d === 'object' && typeof d.allowed === 'boolean' && Array.isArray(d.rates)
 }
 
+/** Whether the decisions list exactly `rates`, in order (see {@link StackText}). */
+function sameRates(
+  rates: readonly (readonly [string, number, number, string | undefined])[],
+  list: readonly Decision[],
+): boolean {
+  let i = 0
+  for (const d of list) {
+    for (const r of d.rates) {
+      const known = rates[i++]
+      if (
+        known === undefined ||
+        known[0] !== r.name ||
+        known[1] !== r.limit ||
+        known[2] !== r.window ||
+        known[3] !== r.quotaUnit
+      )
+        return false
+    }
+  }
+  return i === rates.length
+}
+
 /** Signals that the request proceeds without a decision (skipped, or failed open). */
 const PASS: unique symbol = Symbol('tollgate.pass')
 
@@ -131,6 +154,15 @@ interface PolicyText {
 }
 
 /**
+ * draft-8 header text of stacked limiters' decisions, kept for the next request while every rate in
+ * the list is the same (name, limit, window, quota unit: the text depends on nothing else).
+ */
+interface StackText extends PolicyText {
+  /** The rates the text was built from, in order, each as `[name, limit, window, quotaUnit]`. */
+  readonly rates: readonly (readonly [string, number, number, string | undefined])[]
+}
+
+/**
  * The framework-neutral request pipeline of the adapters: skip → key → weight →
  * consume/reserve → headers → proceed, delay or reject. With synchronous callbacks
  * and a synchronous store it runs without a promise; any async step switches the
@@ -148,6 +180,7 @@ export class HttpEngine<A, B> {
   private readonly format: HeaderFormat | false
   private readonly watching: boolean
   private readonly texts: [PolicyText | undefined, PolicyText | undefined] = [undefined, undefined]
+  private stackText: StackText | undefined
   private lastLog = Number.NEGATIVE_INFINITY
   private unlogged = 0
   private proxyWarned = false
@@ -427,8 +460,29 @@ export class HttpEngine<A, B> {
   private writeHeaders(a: A, b: B, all: Decision | readonly Decision[]): void {
     const binding = this.binding
     if (Array.isArray(all)) {
-      if (!this.namesChecked) this.checkNames(all as readonly Decision[])
-      const headers = rateLimitHeaders(all as readonly Decision[], {
+      const list = all as readonly Decision[]
+      if (!this.namesChecked) this.checkNames(list)
+      if (this.format === 'draft-8' && !this.config.legacyHeaders) {
+        // The default headers, as for one decision: the policy's text from the cache, the values
+        // appended to each rate's prefix.
+        const text = this.stackedText(list)
+        let value = ''
+        let i = 0
+        for (const d of list) {
+          for (const rate of d.rates) {
+            value += `${i === 0 ? '' : ', '}${text.prefixes[i]}${rate.remaining};t=${toSeconds(rate.resetMs)}`
+            i++
+          }
+        }
+        if (text.count > 0) {
+          binding.setHeader(a, b, 'RateLimit-Policy', text.policy)
+          binding.setHeader(a, b, 'RateLimit', value)
+        }
+        const retry = retryAfterHeader(list)['Retry-After']
+        if (retry !== undefined) binding.setHeader(a, b, 'Retry-After', retry)
+        return
+      }
+      const headers = rateLimitHeaders(list, {
         format: this.format,
         legacy: this.config.legacyHeaders,
         now: this.clock.now(),
@@ -489,6 +543,21 @@ export class HttpEngine<A, B> {
         seen.add(rate.name)
       }
     }
+  }
+
+  /** {@link StackText} for the decisions of stacked limiters: the last one's, or built anew. */
+  private stackedText(list: readonly Decision[]): StackText {
+    const cached = this.stackText
+    if (cached !== undefined && sameRates(cached.rates, list)) return cached
+    const rates = list.flatMap((d) => d.rates.map((r) => [r.name, r.limit, r.window, r.quotaUnit] as const))
+    const text: StackText = {
+      count: rates.length,
+      policy: draft8Headers(list)['RateLimit-Policy'] ?? '',
+      prefixes: rates.map(([name]) => `${sfString(name)};r=`),
+      rates,
+    }
+    this.stackText = text
+    return text
   }
 
   /** Keyed and keyless decisions of one limiter always list the same rates: their static header text is cached. */
