@@ -9,7 +9,7 @@ import {
   toSeconds,
 } from '../headers.js'
 import type { Limiter } from '../limiter.js'
-import type { Decision, Logger } from '../types.js'
+import type { Decision, Logger, RateStatus } from '../types.js'
 import { ipKey } from './ip-key.js'
 import type { HttpConfig } from './options.js'
 import { failureBody, type HttpBody, type HttpMessage, limitedBody, prefersJson } from './respond.js'
@@ -115,6 +115,23 @@ function sameRates(
     }
   }
   return i === rates.length
+}
+
+/**
+ * Appends the draft-8 `RateLimit` members of `rates` to `value`: each rate's cached prefix
+ * (`"name";r=`, from `prefixes[at]` on) with its remaining and reset, comma-separated.
+ */
+function draft8Members(
+  value: string,
+  prefixes: readonly string[],
+  at: number,
+  rates: readonly RateStatus[],
+): string {
+  for (let i = 0; i < rates.length; i++) {
+    const rate = rates[i]!
+    value += `${at + i === 0 ? '' : ', '}${prefixes[at + i]}${rate.remaining};t=${toSeconds(rate.resetMs)}`
+  }
+  return value
 }
 
 /** Signals that the request proceeds without a decision (skipped, or failed open). */
@@ -467,17 +484,13 @@ export class HttpEngine<A, B> {
         // appended to each rate's prefix.
         const text = this.stackedText(list)
         let value = ''
-        let i = 0
+        let at = 0
         for (const d of list) {
-          for (const rate of d.rates) {
-            value += `${i === 0 ? '' : ', '}${text.prefixes[i]}${rate.remaining};t=${toSeconds(rate.resetMs)}`
-            i++
-          }
+          value = draft8Members(value, text.prefixes, at, d.rates)
+          at += d.rates.length
         }
-        if (text.count > 0) {
-          binding.setHeader(a, b, 'RateLimit-Policy', text.policy)
-          binding.setHeader(a, b, 'RateLimit', value)
-        }
+        binding.setHeader(a, b, 'RateLimit-Policy', text.policy)
+        binding.setHeader(a, b, 'RateLimit', value)
         const retry = retryAfterHeader(list)['Retry-After']
         if (retry !== undefined) binding.setHeader(a, b, 'Retry-After', retry)
         return
@@ -496,12 +509,7 @@ export class HttpEngine<A, B> {
       const text = this.policyText(d)
       binding.setHeader(a, b, 'RateLimit-Policy', text.policy)
       if (format === 'draft-8') {
-        const rates = d.rates
-        let value = `${text.prefixes[0]}${rates[0]!.remaining};t=${toSeconds(rates[0]!.resetMs)}`
-        for (let i = 1; i < rates.length; i++) {
-          value += `, ${text.prefixes[i]}${rates[i]!.remaining};t=${toSeconds(rates[i]!.resetMs)}`
-        }
-        binding.setHeader(a, b, 'RateLimit', value)
+        binding.setHeader(a, b, 'RateLimit', draft8Members('', text.prefixes, 0, d.rates))
       } else if (format === 'draft-7') {
         binding.setHeader(
           a,
@@ -552,7 +560,7 @@ export class HttpEngine<A, B> {
     const rates = list.flatMap((d) => d.rates.map((r) => [r.name, r.limit, r.window, r.quotaUnit] as const))
     const text: StackText = {
       count: rates.length,
-      policy: draft8Headers(list)['RateLimit-Policy'] ?? '',
+      policy: draft8Headers(list)['RateLimit-Policy']!,
       prefixes: rates.map(([name]) => `${sfString(name)};r=`),
       rates,
     }
