@@ -19,6 +19,13 @@ describe('ipKey', () => {
     ['::1', 56, '::/56'],
     ['::1', false, '::1'],
     ['2001:db8:0:0:1:0:0:1', false, '2001:db8::1:0:0:1'],
+    ['1:0:0:2:0:0:0:3', false, '1:0:0:2::3'],
+    ['1:2:3:4:5:6:0:0', false, '1:2:3:4:5:6::'],
+    ['::ffff:1.2.3.4%eth0', 56, '1.2.3.4'],
+    ['::ffff:01.2.3.004', 56, '1.2.3.4'],
+    ['::ffff:0.0.0.0', 56, '0.0.0.0'],
+    ['::ffff:255.255.255.255', false, '255.255.255.255'],
+    ['64:ff9b::192.0.2.33', false, '64:ff9b::c000:221'],
   ] as const)('%s /%s → %s', (ip, subnet, key) => {
     expect(ipKey(ip, subnet)).toBe(key)
   })
@@ -32,6 +39,49 @@ describe('ipKey', () => {
     expect(ipKey('not:an:address')).toBe('not:an:address')
     expect(ipKey('1:2:3:4:5:6:7:8:9')).toBe('1:2:3:4:5:6:7:8:9')
     expect(ipKey('1::2::3')).toBe('1::2::3')
+    expect(ipKey('::ffff:256.1.2.3')).toBe('::ffff:256.1.2.3')
+    expect(ipKey('::ffff:1.2.3')).toBe('::ffff:1.2.3')
+    expect(ipKey('::ffff:1.2.3.4.5')).toBe('::ffff:1.2.3.4.5')
+    expect(ipKey('::ffff:1.2.3.1234')).toBe('::ffff:1.2.3.1234')
+    // An IPv4 part ends the address (RFC 4291 2.2).
+    expect(ipKey('0:0:0:0:ffff:1.2.3.4::')).toBe('0:0:0:0:ffff:1.2.3.4::')
+    expect(ipKey('1:2:3:4:5:6:7:1.2.3.4')).toBe('1:2:3:4:5:6:7:1.2.3.4')
+    expect(ipKey(':1::2')).toBe(':1::2')
+    expect(ipKey('1::2:')).toBe('1::2:')
+    expect(ipKey('1:::2')).toBe('1:::2')
+    expect(ipKey('12345::1')).toBe('12345::1')
+  })
+
+  test('agrees with the WHATWG URL parser on 5,000 addresses written every way', () => {
+    // Seeded, so a failure reproduces.
+    let seed = 0x2545f491
+    const random = (n: number) => {
+      seed ^= seed << 13
+      seed ^= seed >>> 17
+      seed ^= seed << 5
+      return (seed >>> 0) % n
+    }
+    for (let t = 0; t < 5000; t++) {
+      const groups = Array.from({ length: 8 }, () => (random(3) === 0 ? 0 : random(0x10000)))
+      if (random(8) === 0) groups.splice(0, 6, 0, 0, 0, 0, 0, 0xffff)
+      let parts = groups.map((g) => {
+        const hex = g.toString(16).padStart(random(2) === 0 ? 4 : 1, '0')
+        return random(2) === 0 ? hex.toUpperCase() : hex
+      })
+      if (random(4) === 0) {
+        const bytes = [groups[6]! >> 8, groups[6]! & 255, groups[7]! >> 8, groups[7]! & 255]
+        parts = [...parts.slice(0, 6), bytes.join('.')]
+      }
+      let text = parts.join(':')
+      const run = text.match(/(^|:)(0+:){1,}0+(:|$)/)
+      if (run && random(2) === 0) text = text.replace(run[0], '::')
+      const canonical = new URL(`http://[${text}]/`).hostname.slice(1, -1)
+      const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff
+      const expected = mapped
+        ? `${groups[6]! >> 8}.${groups[6]! & 255}.${groups[7]! >> 8}.${groups[7]! & 255}`
+        : canonical
+      expect(ipKey(text, false), text).toBe(expected)
+    }
   })
 
   test('two addresses in one /56 share a key; different /56 do not', () => {
