@@ -39,10 +39,17 @@ test('a smoke run measures every library and renders RESULTS.md', async () => {
   expect(injected.filter((row) => row.variant === 'tollgate-no-headers').map((row) => row.framework)).toEqual(
     ['express', 'fastify', 'koa'],
   )
+  // The floor (a minimal limiter sending the headers) answers as the limiters do.
+  expect(injected.filter((row) => row.variant === 'floor').map((row) => row.framework)).toEqual([
+    'express',
+    'fastify',
+    'koa',
+  ])
   for (const row of injected) expect(Object.keys(row.statuses)).toEqual(['200'])
-  // Every middleware also ran alone on a real request; Tollgate's own code takes measurable time.
+  // Every middleware also ran alone on a real request (the probe itself fails when a run does not
+  // reach next). Its figure is not asserted: with smoke sizes, Express's fresh requests vary by
+  // tens of µs and a difference of two medians can come out either sign.
   for (const row of injected) expect(Number.isFinite(row.ownNs)).toBe(true)
-  for (const row of injected.filter((r) => r.variant === 'tollgate')) expect(row.ownNs).toBeGreaterThan(0)
   const markdown = readFileSync(join(BENCH, '.tmp', 'smoke', 'RESULTS.md'), 'utf8')
   expect(markdown).toContain('## Targets (issue 5)')
   expect(markdown).toContain('| Why / plan |')

@@ -22,6 +22,7 @@ import inject from 'light-my-request'
 import { type RedisReply, RedisStore } from 'rate-limit-redis'
 import { type RateLimiterAbstract, RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible'
 import { HIGH_LIMIT, KEY_HEADER, WINDOW_MS } from './common.ts'
+import { floorGcra, floorRateLimitHeader } from './floor.ts'
 import { importTollgate } from './packages.ts'
 import type {
   AdapterOptions,
@@ -41,6 +42,11 @@ export type Variant =
   | 'tollgate'
   /** Tollgate's adapter exactly as `tollgate`, with `headers: false`: the limiter without its two headers. */
   | 'tollgate-no-headers'
+  /**
+   * The least a limiter sending the standard headers does: {@link floorGcra} keyed by the socket's
+   * address (no proxy handling), and Tollgate's two draft-8 headers with their values.
+   */
+  | 'floor'
   | 'express-rate-limit'
   | 'rate-limiter-flexible'
   | '@fastify/rate-limit'
@@ -161,6 +167,16 @@ async function expressLimiter(spec: ServerSpec): Promise<express.RequestHandler 
         res.setHeader('RateLimit', RATELIMIT_HEADER)
         next()
       }
+    case 'floor': {
+      const decide = floorGcra()
+      return (req, res, next) => {
+        const decision = decide(many ? headerKey(req) : (req.socket.remoteAddress ?? ''))
+        res.setHeader('RateLimit-Policy', POLICY_HEADER)
+        res.setHeader('RateLimit', floorRateLimitHeader(decision))
+        if (decision.allowed) next()
+        else res.status(429).send('Too Many Requests')
+      }
+    }
     case 'tollgate':
     case 'tollgate-no-headers': {
       const { rateLimit } = await importTollgate<ExpressModule>('express')
@@ -218,6 +234,19 @@ async function fastifyApp(spec: ServerSpec, probe?: Probe): Promise<FastifyInsta
         done()
       })
       break
+    case 'floor': {
+      const decide = floorGcra()
+      addHook((request, reply, done) => {
+        const decision = decide(
+          many ? String(request.headers[KEY_HEADER]) : (request.socket.remoteAddress ?? ''),
+        )
+        reply.header('RateLimit-Policy', POLICY_HEADER)
+        reply.header('RateLimit', floorRateLimitHeader(decision))
+        if (decision.allowed) done()
+        else reply.code(429).send('Too Many Requests')
+      })
+      break
+    }
     case 'tollgate':
     case 'tollgate-no-headers': {
       const mod = await importTollgate<FastifyModule>('fastify')
@@ -331,6 +360,17 @@ async function koaLimiter(spec: ServerSpec): Promise<Koa.Middleware | undefined>
         ctx.res.setHeader('RateLimit', RATELIMIT_HEADER)
         return next()
       }
+    case 'floor': {
+      const decide = floorGcra()
+      return (ctx, next) => {
+        const decision = decide(many ? ctx.get(KEY_HEADER) : (ctx.req.socket.remoteAddress ?? ''))
+        ctx.res.setHeader('RateLimit-Policy', POLICY_HEADER)
+        ctx.res.setHeader('RateLimit', floorRateLimitHeader(decision))
+        if (decision.allowed) return next()
+        ctx.status = 429
+        ctx.body = 'Too Many Requests'
+      }
+    }
     case 'tollgate':
     case 'tollgate-no-headers': {
       const { rateLimit } = await importTollgate<KoaModule>('koa')

@@ -6,6 +6,7 @@ const COLORS: Record<string, string> = {
   tollgate: '#2563eb',
   'tollgate-no-headers': '#93c5fd',
   headers: '#d1d5db',
+  floor: '#fbbf24',
   'express-rate-limit': '#9ca3af',
   'rate-limiter-flexible': '#6b7280',
   '@fastify/rate-limit': '#9ca3af',
@@ -16,6 +17,7 @@ const LABELS: Record<string, string> = {
   tollgate: 'Tollgate',
   'tollgate-no-headers': 'Tollgate, headers: false',
   headers: 'only the two headers (no limiter)',
+  floor: 'floor: a minimal limiter with the headers',
 }
 
 const TITLE = 'HTTP req/s relative to the bare server (1.00 = no overhead), one key, autocannon -c 50'

@@ -44,7 +44,13 @@ const judged = (line: Omit<TargetLine, 'why'>, why: () => string | undefined): T
 const vs = (ratio: number, target: number) => (f2(ratio) === f2(target) ? ratio.toFixed(3) : f2(ratio))
 /** Server CPU µs/request the bare server may grow by before req/s falls under `target` × bare. */
 const cpuBudget = (bareCpu: number, target: number) => bareCpu * (1 / target - 1)
-const HELPERS = new Set(['tollgate', 'tollgate-no-headers', 'bare', 'noop', 'headers'])
+/**
+ * What Tollgate's middleware, run alone, may cost over the floor's and still count as at the floor:
+ * its key from the client IP with proxy handling (one more property read of the request, an inline
+ * cache miss on Express), its option and key validation, and recording its decision for the app.
+ */
+const FLOOR_SLACK_NS = 500
+const HELPERS = new Set(['tollgate', 'tollgate-no-headers', 'bare', 'noop', 'headers', 'floor'])
 
 export function judge(results: Results): TargetLine[] {
   const lines: TargetLine[] = []
@@ -76,6 +82,10 @@ export function judge(results: Results): TargetLine[] {
       const floorText = floor
         ? `; a middleware that only sets the two headers: ${f2(floor.ratio)} (${f2(floor.ratioRange[0])}–${f2(floor.ratioRange[1])})`
         : ''
+      const minimal = store === 'memory' ? httpRow(framework, 'floor', 'memory') : undefined
+      const minimalText = minimal
+        ? `; the floor (a minimal limiter sending the headers): ${f2(minimal.ratio)} (${f2(minimal.ratioRange[0])}–${f2(minimal.ratioRange[1])})`
+        : ''
       const noHeaders = store === 'memory' ? httpRow(framework, 'tollgate-no-headers', 'memory') : undefined
       const noHeadersText = noHeaders
         ? `; Tollgate with headers: false ${f2(noHeaders.ratio)} (${f2(noHeaders.ratioRange[0])}–${f2(noHeaders.ratioRange[1])})`
@@ -86,14 +96,15 @@ export function judge(results: Results): TargetLine[] {
           {
             area,
             target: text,
-            measured: `${f2(row.ratio)} (${f2(row.ratioRange[0])}–${f2(row.ratioRange[1])}); peers: ${peers}${floorText}${noHeadersText}`,
+            measured: `${f2(row.ratio)} (${f2(row.ratioRange[0])}–${f2(row.ratioRange[1])}); peers: ${peers}${floorText}${minimalText}${noHeadersText}`,
             pass: row.ratio >= target,
           },
           () =>
             store === 'memory'
-              ? memoryRatioWhy(framework, target, row, floor, noHeaders, bare?.cpuPerRequest, {
+              ? memoryRatioWhy(framework, target, row, floor, minimal, noHeaders, bare?.cpuPerRequest, {
                   tollgate: injectOf(framework, 'tollgate')?.ownNs,
                   noHeaders: injectOf(framework, 'tollgate-no-headers')?.ownNs,
+                  floor: injectOf(framework, 'floor')?.ownNs,
                 })
               : redisRatioWhy(framework, target, row, peerRows, bare?.cpuPerRequest),
         ),
@@ -118,8 +129,9 @@ export function judge(results: Results): TargetLine[] {
       const noop = injectOf(framework, 'noop')
       const headers = injectOf(framework, 'headers')
       const noHeaders = injectOf(framework, 'tollgate-no-headers')
+      const minimal = injectOf(framework, 'floor')
       parts.push(
-        `${signed(injected.added)} µs in-process (rounds ${signed(injected.addedRange[0])} to ${signed(injected.addedRange[1])}; peers: ${peers}; an empty middleware ${noop ? signed(noop.added) : '?'}, one setting two constant headers ${headers ? signed(headers.added) : '?'}${noHeaders ? `, Tollgate with headers: false ${signed(noHeaders.added)}` : ''})`,
+        `${signed(injected.added)} µs in-process (rounds ${signed(injected.addedRange[0])} to ${signed(injected.addedRange[1])}; peers: ${peers}; an empty middleware ${noop ? signed(noop.added) : '?'}, one setting two constant headers ${headers ? signed(headers.added) : '?'}${minimal ? `, the floor ${signed(minimal.added)}` : ''}${noHeaders ? `, Tollgate with headers: false ${signed(noHeaders.added)}` : ''})`,
       )
       if (injected.ownNs !== undefined) {
         const ownPeers = rows
@@ -127,7 +139,7 @@ export function judge(results: Results): TargetLine[] {
           .map((r) => `${r.variant} ${f0(r.ownNs!)}`)
           .join(', ')
         parts.push(
-          `the middleware alone on a real request: Tollgate ${f0(injected.ownNs)} ns (${f0(injected.ownRange![0])} to ${f0(injected.ownRange![1])}; headers: false ${noHeaders?.ownNs === undefined ? '?' : f0(noHeaders.ownNs)}, two constant headers ${headers?.ownNs === undefined ? '?' : f0(headers.ownNs)}; peers: ${ownPeers})`,
+          `the middleware alone on a real request: Tollgate ${f0(injected.ownNs)} ns (${f0(injected.ownRange![0])} to ${f0(injected.ownRange![1])}; headers: false ${noHeaders?.ownNs === undefined ? '?' : f0(noHeaders.ownNs)}, two constant headers ${headers?.ownNs === undefined ? '?' : f0(headers.ownNs)}${minimal?.ownNs === undefined ? '' : `, the floor ${f0(minimal.ownNs)}`}; peers: ${ownPeers})`,
         )
       }
     }
@@ -303,18 +315,25 @@ export function judge(results: Results): TargetLine[] {
 }
 
 /**
- * Why an HTTP memory-store ratio target is missed: the headers' share, the limiter's, and, when the
- * middleware was measured alone on a real request (`own`, ns), whether Tollgate's own code fits the
- * server CPU the target allows, which tells its share of the gap from the framework's and the noise.
+ * Why an HTTP memory-store ratio target is missed: the headers' share, the limiter's, how far
+ * Tollgate is from the floor (the least any limiter sending the headers does), and, when the
+ * middlewares were measured alone on a real request (`own`, ns), whether Tollgate's own code fits
+ * the server CPU the target allows, which tells its share of the gap from the framework's and the
+ * noise.
  */
 function memoryRatioWhy(
   framework: string,
   target: number,
   row: HttpRow,
   headers: HttpRow | undefined,
+  minimal: HttpRow | undefined,
   noHeaders: HttpRow | undefined,
   bareCpu: number | undefined,
-  own: { readonly tollgate: number | undefined; readonly noHeaders: number | undefined },
+  own: {
+    readonly tollgate: number | undefined
+    readonly noHeaders: number | undefined
+    readonly floor: number | undefined
+  },
 ): string {
   const parts: string[] = []
   const budget = bareCpu === undefined ? undefined : cpuBudget(bareCpu, target)
@@ -323,26 +342,51 @@ function memoryRatioWhy(
   const ownText =
     own.tollgate === undefined
       ? ''
-      : `Tollgate's middleware run alone on a real request costs ${f0(own.tollgate)} ns${own.noHeaders === undefined ? '' : ` (headers: false ${f0(own.noHeaders)} ns)`}`
+      : `Tollgate's middleware run alone on a real request costs ${f0(own.tollgate)} ns${own.noHeaders === undefined ? '' : ` (headers: false ${f0(own.noHeaders)} ns)`}${own.floor === undefined ? '' : `, the floor's ${f0(own.floor)} ns`}`
   const notOurs = `Plan: none in Tollgate's code, which fits the budget; resolve ${framework}'s share and this VM's noise with instruction counts rather than CPU time`
   let plan = ownFits ? notOurs : "Plan: cut the limiter's own work per request"
+  let unreachable = false
   if (headers && headers.ratio < target) {
+    unreachable = true
     parts.push(
       `only setting the two headers gives ${vs(headers.ratio, target)} < ${target}: no limiter sending the standard headers (on by default) reaches ${target} on ${framework}`,
     )
-    if (noHeaders) {
+  }
+  if (minimal) {
+    const gap = `Tollgate ${signed(row.addedCpu)} µs server CPU/request, the floor ${signed(minimal.addedCpu)}`
+    if (minimal.ratio < target) {
+      if (!unreachable)
+        parts.push(
+          `the floor (the least a limiter sending the standard headers does: one GCRA decision on lru-cache and the two headers with their values) gives ${vs(minimal.ratio, target)} < ${target}: no such limiter reaches ${target} on ${framework} on this rig; ${gap}`,
+        )
+      else parts.push(`the floor gives ${vs(minimal.ratio, target)}; ${gap}`)
+      unreachable = true
+      if (own.tollgate !== undefined && own.floor !== undefined) {
+        const over = own.tollgate - own.floor
+        plan =
+          over <= FLOOR_SLACK_NS
+            ? `Plan: none beyond keeping Tollgate at the floor (alone, its middleware costs ${f0(over)} ns over the floor's, for its key from the client IP with proxy handling, its validation and its decision record)`
+            : `Plan: bring Tollgate's middleware to the floor's cost (alone: ${f0(own.tollgate)} vs ${f0(own.floor)} ns)`
+      }
+    } else {
+      parts.push(
+        `the floor (one GCRA decision on lru-cache and the two headers with their values) reaches ${vs(minimal.ratio, target)} ≥ ${target}: Tollgate's work over the floor is the gap; ${gap}`,
+      )
+      plan = `Plan: bring Tollgate's middleware to the floor's cost${own.tollgate !== undefined && own.floor !== undefined ? ` (alone: ${f0(own.tollgate)} vs ${f0(own.floor)} ns)` : ''}`
+    }
+  }
+  if (noHeaders) {
+    if (unreachable) {
       parts.push(`Tollgate with headers: false: ${vs(noHeaders.ratio, target)} vs ${target}`)
       if (noHeaders.ratio >= target)
         plan = 'Plan: keep the headers (design); without them the limiter meets the target'
-      else if (!ownFits)
+      else if (!ownFits && !minimal)
         plan = `Plan: cut the limiter's own work per request (headers: false still ${f2(noHeaders.ratio)})`
-    }
-  } else if (noHeaders) {
-    if (noHeaders.ratio >= target) {
+    } else if (noHeaders.ratio >= target) {
       parts.push(
         `with headers: false ${vs(noHeaders.ratio, target)} ≥ ${target}${headers ? `, headers alone ${vs(headers.ratio, target)}` : ''}: limiter and headers together miss it`,
       )
-      if (!ownFits)
+      if (!ownFits && !minimal)
         plan = 'Plan: set the two headers with fewer framework calls (the policy value is already cached)'
     } else {
       parts.push(

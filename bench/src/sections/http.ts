@@ -86,6 +86,8 @@ function cases(ctx: Context, notes: string[]): Case[] {
     list.push({ framework, variant: 'bare', store: 'memory' })
     // The floor of any limiter that sends standard headers: a middleware that only sets them.
     list.push({ framework, variant: 'headers', store: 'memory' })
+    // The floor of any limiter that sends them: the least a GCRA limiter keyed in lru-cache does.
+    list.push({ framework, variant: 'floor', store: 'memory' })
     for (const store of ['memory', 'redis'] as const) {
       if (store === 'redis' && !ctx.redis) continue
       const needs =
@@ -197,7 +199,13 @@ export function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 
         cpuPerRequest: median(bareRuns.map((r) => r.cpuPerRequest)),
       })
       for (const store of ['memory', 'redis'] as const) {
-        for (const variant of ['tollgate', 'tollgate-no-headers', 'headers', ...PEERS[framework]] as const) {
+        for (const variant of [
+          'tollgate',
+          'tollgate-no-headers',
+          'headers',
+          'floor',
+          ...PEERS[framework],
+        ] as const) {
           const mine = runs.filter(
             (r) => r.framework === framework && r.keys === keys && r.variant === variant && r.store === store,
           )

@@ -53,6 +53,7 @@ export async function injectSection(ctx: Context): Promise<InjectSection> {
       'bare',
       'noop',
       'headers',
+      'floor',
       ...(skip ? [] : (['tollgate', 'tollgate-no-headers'] as const)),
       ...PEERS[framework],
     ]

@@ -8,6 +8,7 @@ import { measure } from 'mitata'
 import { RateLimiterMemory } from 'rate-limiter-flexible'
 import { sendResult, workerSpec } from '../lib/child.ts'
 import { deadline, HIGH_LIMIT, KEY_COUNT, makeKeys, WINDOW_MS } from '../lib/common.ts'
+import { floorGcra } from '../lib/floor.ts'
 import { importTollgate } from '../lib/packages.ts'
 import type { CoreModule } from '../lib/tollgate-types.ts'
 
@@ -69,57 +70,7 @@ async function decider(lib: CoreLib, keys: readonly string[]): Promise<Decide> {
       return (key) => cache.get(key)
     }
     case 'floor-gcra':
-      return floorGcra(keys)
-  }
-}
-
-/** See the `floor-gcra` member of {@link CoreLib}. */
-function floorGcra(keys: readonly string[]): Decide {
-  const cache = new LRUCache<string, number>({ max: 100_000, dispose: () => {} })
-  const tats = new Float64Array(keys.length)
-  tats.fill(Number.NEGATIVE_INFINITY)
-  let used = 0
-  // The rate in ms: emission interval T, tolerance tau (HIGH_LIMIT per WINDOW_MS, burst = limit).
-  const T = WINDOW_MS / HIGH_LIMIT
-  const tau = WINDOW_MS - T
-  // Milliseconds since process start: small enough that adding T (3.6 ns) is exact enough.
-  const perf = performance
-  const rate = { name: 'default', limit: HIGH_LIMIT, window: WINDOW_MS, quotaUnit: undefined }
-  return (key) => {
-    const now = Math.floor(perf.now())
-    let slot = cache.get(key)
-    if (slot === undefined) {
-      slot = used++
-      cache.set(key, slot)
-    }
-    const tat = Math.max(tats[slot]!, now)
-    const allowed = tat + T - now <= tau
-    const next = allowed ? tat + T : tat
-    tats[slot] = next
-    const remaining = Math.max(Math.floor((tau - (next - now)) / T), 0)
-    const resetMs = Math.ceil(next - now)
-    return {
-      allowed,
-      key,
-      weight: 1,
-      limit: rate.limit,
-      remaining,
-      resetMs,
-      retryAfterMs: 0,
-      delayMs: 0,
-      rates: [
-        {
-          name: rate.name,
-          limit: rate.limit,
-          window: rate.window,
-          quotaUnit: rate.quotaUnit,
-          remaining,
-          resetMs,
-          global: false,
-        },
-      ],
-      reason: allowed ? 'ok' : 'limited',
-    }
+      return floorGcra()
   }
 }
 
