@@ -106,7 +106,15 @@ export function judge(results: Results): TargetLine[] {
                   noHeaders: injectOf(framework, 'tollgate-no-headers')?.ownNs,
                   floor: injectOf(framework, 'floor')?.ownNs,
                 })
-              : redisRatioWhy(framework, target, row, peerRows, bare?.cpuPerRequest),
+              : redisRatioWhy(
+                  framework,
+                  target,
+                  row,
+                  peerRows,
+                  bare?.cpuPerRequest,
+                  floor,
+                  httpRow(framework, 'floor', 'memory'),
+                ),
         ),
       )
     }
@@ -163,6 +171,10 @@ export function judge(results: Results): TargetLine[] {
             injectOf(framework, 'headers')?.added,
             injectOf(framework, 'tollgate-no-headers')?.added,
             injected?.ownNs,
+            {
+              headers: injectOf(framework, 'headers')?.ownNs,
+              floor: injectOf(framework, 'floor')?.ownNs,
+            },
           ),
       ),
     )
@@ -416,7 +428,22 @@ function redisRatioWhy(
   row: HttpRow,
   peers: readonly HttpRow[],
   bareCpu: number | undefined,
+  headers: HttpRow | undefined,
+  minimal: HttpRow | undefined,
 ): string {
+  // Any limiter sending the standard headers does at least what these references do, and a
+  // Redis-backed one adds its round trip: when they miss the target, no such limiter meets it.
+  const unreachable = [
+    headers && headers.ratio < target
+      ? `only setting the two headers gives ${vs(headers.ratio, target)}`
+      : undefined,
+    minimal && minimal.ratio < target
+      ? `the floor (a minimal limiter sending the headers, in memory, with no Redis call at all) ${vs(minimal.ratio, target)}`
+      : undefined,
+  ].filter((part) => part !== undefined)
+  const prefix = unreachable.length
+    ? `${unreachable.join(' and ')} < ${target}: no limiter sending the standard headers (on by default) reaches ${target} on ${framework} on this rig, with any store; `
+    : ''
   const redisCpu = row.redisCpuPerRequest
   const peerText = peers
     .map(
@@ -425,11 +452,11 @@ function redisRatioWhy(
     )
     .join('; ')
   const figures = `server CPU ${f1(row.cpuPerRequest)} µs/request vs bare ${bareCpu === undefined ? '?' : f1(bareCpu)} (${signed(row.addedCpu)}${bareCpu === undefined ? '' : `; ${target} allows +${f1(cpuBudget(bareCpu, target))}`}), Redis CPU ${redisCpu === undefined ? '?' : f1(redisCpu)} µs/request, ${row.redisCallsPerRequest === undefined ? '?' : f2(row.redisCallsPerRequest)} Redis cmds/request${peerText ? ` (peers: ${peerText})` : ''}`
-  if (bareCpu === undefined) return `${figures}.`
+  if (bareCpu === undefined) return `${prefix}${figures}.`
   const cap = bareCpu / row.cpuPerRequest
   return cap < target
-    ? `${figures}; server CPU alone caps ${framework} at ${f2(cap)} < ${target}: the gap is in the server process. Plan: less server work per Redis call (its socket write, which must wake Redis, and ioredis's encoding of the command) and per decision (its promises from the store to the middleware); calls already carry about ten requests each under this load, and holding calls back while one is in flight did not raise req/s in a trial.`
-    : `${figures}; server CPU alone allows ${f2(cap)} ≥ ${target}: the gap is Redis's ${redisCpu === undefined ? '?' : f1(redisCpu)} µs/request on the cores the server and autocannon share. Plan: fewer Redis instructions per call (each call has a fixed cost in Redis: its socket I/O, TIME, reading the arguments, packing the reply; see the Redis rows), as in the Redis decisions target.`
+    ? `${prefix}${figures}; server CPU alone caps ${framework} at ${f2(cap)} < ${target}: the gap is in the server process. Plan: less server work per Redis call (its socket write, which must wake Redis, and ioredis's encoding of the command) and per decision (its promises from the store to the middleware); calls already carry about ten requests each under this load, and holding calls back while one is in flight did not raise req/s in a trial.`
+    : `${prefix}${figures}; server CPU alone allows ${f2(cap)} ≥ ${target}: the gap is Redis's ${redisCpu === undefined ? '?' : f1(redisCpu)} µs/request on the cores the server and autocannon share. Plan: fewer Redis instructions per call (each call has a fixed cost in Redis: its socket I/O, TIME, reading the arguments, packing the reply; see the Redis rows), as in the Redis decisions target.`
 }
 
 /**
@@ -444,6 +471,7 @@ function cpuWhy(
   headers: number | undefined,
   noHeaders: number | undefined,
   ownNs: number | undefined,
+  alone: { readonly headers: number | undefined; readonly floor: number | undefined },
 ): string {
   const u = (n: number | undefined) => (n === undefined ? '?' : signed(n))
   const figures = `in-process: an empty middleware ${u(noop)} µs, two constant headers ${u(headers)}, Tollgate with headers: false ${u(noHeaders)}, Tollgate ${u(tollgate)}`
@@ -466,6 +494,23 @@ function cpuWhy(
         ? 'Plan: keep the headers (design); the limiter is within 1 µs without them'
         : `Plan: cut the limiter's own work (headers: false ${u(noHeaders)} µs), fewer calls per request`
     return `${figures}; the two headers alone cost ${signed(headers)} > 1 µs: with headers on (the default) 1 µs is out of reach on ${framework}${ownWithin}. ${plan}.`
+  }
+  // Run alone on a real request (far less noise than a whole injected request): when two constant
+  // headers, or the floor, cost more than 1 µs there, no limiter sending them gets under 1 µs.
+  const aloneOver = [
+    alone.headers !== undefined && alone.headers > 1000
+      ? `setting the two headers as constants costs ${f0(alone.headers)} ns`
+      : undefined,
+    alone.floor !== undefined && alone.floor > 1000
+      ? `the floor (one GCRA decision on lru-cache and the two headers with their values) ${f0(alone.floor)} ns`
+      : undefined,
+  ].filter((part) => part !== undefined)
+  if (aloneOver.length) {
+    const atFloor = ownNs !== undefined && alone.floor !== undefined && ownNs - alone.floor <= FLOOR_SLACK_NS
+    const plan = atFloor
+      ? 'Plan: keep the headers (design); Tollgate is at the floor'
+      : `Plan: keep the headers (design), and bring Tollgate's middleware (${ownNs === undefined ? '?' : f0(ownNs)} ns alone) to the floor's cost`
+    return `${figures}; run alone on a real request, ${aloneOver.join(' and ')} > 1 µs: with headers on (the default) 1 µs is out of reach on ${framework}. ${plan}.`
   }
   const headerShare = tollgate !== undefined && noHeaders !== undefined ? signed(tollgate - noHeaders) : '?'
   return ownWithin !== ''
