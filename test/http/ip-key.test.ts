@@ -35,21 +35,23 @@ describe('ipKey', () => {
     expect(ipKey('')).toBeUndefined()
   })
 
-  test('text that is not an address is kept as it is', () => {
-    expect(ipKey('not:an:address')).toBe('not:an:address')
-    expect(ipKey('1:2:3:4:5:6:7:8:9')).toBe('1:2:3:4:5:6:7:8:9')
-    expect(ipKey('1::2::3')).toBe('1::2::3')
-    expect(ipKey('::ffff:256.1.2.3')).toBe('::ffff:256.1.2.3')
-    expect(ipKey('::ffff:1.2.3')).toBe('::ffff:1.2.3')
-    expect(ipKey('::ffff:1.2.3.4.5')).toBe('::ffff:1.2.3.4.5')
-    expect(ipKey('::ffff:1.2.3.1234')).toBe('::ffff:1.2.3.1234')
+  test.each([
+    'not:an:address',
+    '1:2:3:4:5:6:7:8:9',
+    '1::2::3',
+    '::ffff:256.1.2.3',
+    '::ffff:1.2.3',
+    '::ffff:1.2.3.4.5',
+    '::ffff:1.2.3.1234',
     // An IPv4 part ends the address (RFC 4291 2.2).
-    expect(ipKey('0:0:0:0:ffff:1.2.3.4::')).toBe('0:0:0:0:ffff:1.2.3.4::')
-    expect(ipKey('1:2:3:4:5:6:7:1.2.3.4')).toBe('1:2:3:4:5:6:7:1.2.3.4')
-    expect(ipKey(':1::2')).toBe(':1::2')
-    expect(ipKey('1::2:')).toBe('1::2:')
-    expect(ipKey('1:::2')).toBe('1:::2')
-    expect(ipKey('12345::1')).toBe('12345::1')
+    '0:0:0:0:ffff:1.2.3.4::',
+    '1:2:3:4:5:6:7:1.2.3.4',
+    ':1::2',
+    '1::2:',
+    '1:::2',
+    '12345::1',
+  ])('%s is not an address: it is kept as it is', (text) => {
+    expect(ipKey(text)).toBe(text)
   })
 
   test('agrees with the WHATWG URL parser on 5,000 addresses written every way', () => {
