@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest'
-import { type Rig, rigMismatch, sectionRevisions } from '../src/report/results.ts'
-import { type HttpRun, summarise } from '../src/sections/http.ts'
+import { type Results, type Rig, rigMismatch, sectionRevisions } from '../src/report/results.ts'
+import { judge } from '../src/report/targets.ts'
+import { type HttpRow, type HttpRun, summarise } from '../src/sections/http.ts'
 
 const run = (variant: HttpRun['variant'], round: number, slot: number | undefined, rps: number): HttpRun => ({
   round,
@@ -73,5 +74,55 @@ describe('merging a --only run', () => {
     expect(
       sectionRevisions({ rig, timings: { core: timing(), redis: timing(), http: timing('bbbbbbb') } }),
     ).toBe('aaaaaaa (core, redis); bbbbbbb (http)')
+  })
+})
+
+describe('an HTTP memory-store target against the floor', () => {
+  const row = (variant: HttpRow['variant'], ratio: number, addedCpu: number): HttpRow => ({
+    framework: 'express',
+    variant,
+    store: 'memory',
+    keys: 'one',
+    rps: ratio * 10_000,
+    ratio,
+    ratioRange: [ratio, ratio],
+    p99: 1,
+    bareP99: 1,
+    cpuPerRequest: 90 + addedCpu,
+    addedCpu,
+    redisCpuPerRequest: undefined,
+    redisCallsPerRequest: undefined,
+    rejected: 0,
+  })
+  const expressMemory = (floorRatio: number) => {
+    const results = {
+      http: {
+        rows: [
+          row('tollgate', 0.89, 11),
+          row('headers', 0.98, 1.8),
+          row('floor', floorRatio, 2),
+          row('tollgate-no-headers', 0.94, 5.6),
+        ],
+        bare: [{ framework: 'express', keys: 'one', rps: 10_000, p99: 1, cpuPerRequest: 90 }],
+        runs: [],
+        notes: [],
+      },
+    } as unknown as Results
+    return judge(results).find((line) => line.target === 'express + Tollgate ≥ 0.97 × bare req/s')!
+  }
+
+  test('a floor under the target makes it out of reach for any limiter sending the headers', () => {
+    const line = expressMemory(0.93)
+    expect(line.pass).toBe(false)
+    expect(line.measured).toContain('the floor (a minimal limiter sending the headers): 0.93')
+    expect(line.why).toMatch(/the floor .* gives 0\.93 < 0\.97: no such limiter reaches 0\.97 on express/)
+  })
+
+  test("a floor that meets the target leaves Tollgate's work over it as the gap", () => {
+    const line = expressMemory(0.98)
+    expect(line.pass).toBe(false)
+    expect(line.why).toContain("reaches 0.98 ≥ 0.97: Tollgate's work over the floor is the gap")
+    expect(line.why).toContain("Plan: bring Tollgate's middleware to the floor's cost")
+    expect(line.why).not.toContain('no such limiter')
   })
 })
