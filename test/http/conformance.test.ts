@@ -482,6 +482,17 @@ describe.each(all)('$name', (framework) => {
     expect(logger.warnings[0]).toMatch(/X-Forwarded-For/)
   })
 
+  test('looks for an untrusted proxy on the first request and on every 64th after, until it warns', async () => {
+    const logger = recordingLogger()
+    const url = await start({ limit: 1000, window: '1m', clock: createManualClock(), logger })
+    await request(url).get('/')
+    // Requests 2 to 64 are not looked at; request 65 is.
+    for (let i = 2; i <= 64; i++) await request(url).get('/').set('X-Forwarded-For', '198.51.100.1')
+    expect(logger.warnings).toHaveLength(0)
+    await request(url).get('/').set('X-Forwarded-For', '198.51.100.1')
+    expect(logger.warnings).toHaveLength(1)
+  })
+
   describe('failing callbacks follow the failure policy and never crash the server', () => {
     const failing = {
       'a throwing key': {

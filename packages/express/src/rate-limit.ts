@@ -14,15 +14,25 @@ function header(req: Request, _res: Response, name: string): string | undefined 
   return Array.isArray(value) ? value.join(', ') : value
 }
 
+/** The part of an Express application the adapter reads: its settings. */
+interface ExpressApp {
+  get(setting: string): unknown
+}
+
 /** What the first look at a request prototype found (see {@link lookAt}). */
 interface Prototype {
   /** `req.ip` is Express's own getter ({@link isProxyAddrGetter}). */
   readonly expressIp: boolean
   /** `rateLimit` resolves, through the chain, to this module's accessor over {@link decisions}. */
   readonly accessor: boolean
+  /**
+   * The application whose request object this prototype is (Express gives each app's `request`
+   * an own `app`), which Express's `req.ip` asks for its `trust proxy fn`.
+   */
+  readonly app: ExpressApp | undefined
 }
 
-const PLAIN: Prototype = { expressIp: false, accessor: false }
+const PLAIN: Prototype = { expressIp: false, accessor: false, app: undefined }
 
 /**
  * Per request prototype (one per app), looked at once. The first look also gives the prototype
@@ -36,19 +46,20 @@ function lookAt(req: Request): Prototype {
   if (proto === null) return PLAIN
   let found = prototypes.get(proto)
   if (found === undefined) {
-    found = { expressIp: isProxyAddrGetter(proto), accessor: installDecisionAccessor(proto) }
+    const expressIp = isProxyAddrGetter(proto)
+    found = {
+      expressIp,
+      accessor: installDecisionAccessor(proto),
+      app: expressIp ? ownApp(proto) : undefined,
+    }
     prototypes.set(proto, found)
   }
   return found
 }
 
-/**
- * Whether `req.ip` is Express's own getter, `proxyaddr(this, trust)` over X-Forwarded-For:
- * looked up once per request prototype. An `ip` replaced anywhere (on the request, the app's
- * request object or Express's), or a getter whose source a bundler renamed, answers false.
- */
-function hasExpressIp(req: Request): boolean {
-  return lookAt(req).expressIp && !Object.hasOwn(req, 'ip')
+function ownApp(proto: object): ExpressApp | undefined {
+  const app = Object.getOwnPropertyDescriptor(proto, 'app')?.value as { get?: unknown } | undefined
+  return typeof app?.get === 'function' ? (app as ExpressApp) : undefined
 }
 
 function isProxyAddrGetter(proto: object): boolean {
@@ -64,14 +75,40 @@ function isProxyAddrGetter(proto: object): boolean {
 }
 
 /**
- * `req.ip`. Without an X-Forwarded-For header Express's getter returns the socket's address
- * whatever `trust proxy` says (proxy-addr has one address to choose from), so that address is
- * read directly: it skips proxy-addr's parsing, the costliest step of the default key.
+ * `req.ip`. Express's getter is `proxyaddr(this, app.get('trust proxy fn'))`: the socket's
+ * address, unless X-Forwarded-For is there and the trust function trusts that address. So when
+ * the app trusts no proxy (`trust proxy` off, the default) or the request has no X-Forwarded-For,
+ * the socket's address is read directly. That skips proxy-addr's parsing, the costliest step of
+ * the default key, and in the default case also the read of `req.headers`, which costs a runtime
+ * lookup on an Express request (see {@link installDecisionAccessor}). An `ip` replaced anywhere
+ * (on the request, the app's request object or Express's), or a getter whose source a bundler
+ * renamed, is called as it is.
  */
 function clientIp(req: Request): string | undefined {
-  return req.headers['x-forwarded-for'] === undefined && hasExpressIp(req)
-    ? req.socket?.remoteAddress
-    : req.ip
+  const found = lookAt(req)
+  if (!found.expressIp || Object.hasOwn(req, 'ip')) return req.ip
+  if (found.app !== undefined && trustsNoProxy(found.app.get('trust proxy fn')))
+    return req.socket?.remoteAddress
+  return req.headers['x-forwarded-for'] === undefined ? req.socket?.remoteAddress : req.ip
+}
+
+/** The last trust function {@link trustsNoProxy} looked at, and its answer. */
+let lastTrust: unknown
+let lastTrustsNone = false
+
+/**
+ * Whether `trust` is proxy-addr's `trustNone`, which Express compiles from `trust proxy` false
+ * (and from an empty list): it returns false for every address, so proxy-addr stops at the
+ * socket's. Recognised by its source, once per function.
+ */
+function trustsNoProxy(trust: unknown): boolean {
+  if (trust !== lastTrust) {
+    lastTrust = trust
+    lastTrustsNone =
+      typeof trust === 'function' &&
+      /^function trustNone\s*\(\)\s*\{\s*return false;?\s*\}$/.test(Function.prototype.toString.call(trust))
+  }
+  return lastTrustsNone
 }
 
 /** What `req.rateLimit` holds for each request, behind the accessor {@link installDecisionAccessor} adds. */

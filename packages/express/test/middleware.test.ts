@@ -297,6 +297,34 @@ describe('@tollgate/express', () => {
       expect(warnings).toEqual([expect.stringMatching(/X-Forwarded-For but the client IP is the proxy's/)])
     })
 
+    test('trust proxy changed while the app runs is honoured on the next request', async () => {
+      const app = keyed(() => {})
+      const first = await request(app).get('/').set('X-Forwarded-For', '198.51.100.1')
+      expect(first.body).toEqual({ key: '127.0.0.1', ip: '127.0.0.1' })
+      app.set('trust proxy', true)
+      const second = await request(app).get('/').set('X-Forwarded-For', '198.51.100.1')
+      expect(second.body).toEqual({ key: '198.51.100.1', ip: '198.51.100.1' })
+      app.set('trust proxy', false)
+      expect((await request(app).get('/').set('X-Forwarded-For', '198.51.100.2')).status).toBe(429)
+    })
+
+    test("a mounted app follows its parent's trust proxy, and a function that trusts no one", async () => {
+      const sub = express()
+      sub.use(rateLimit({ limit: 1, window: '1m', clock: createManualClock() }))
+      sub.get('/', (req, res) => {
+        res.json({ key: req.rateLimit?.key, ip: req.ip })
+      })
+      const parent = express()
+      parent.set('trust proxy', true)
+      parent.use('/sub', sub)
+      const mounted = await request(parent).get('/sub').set('X-Forwarded-For', '198.51.100.1')
+      expect(mounted.body).toEqual({ key: '198.51.100.1', ip: '198.51.100.1' })
+
+      const own = keyed((a) => a.set('trust proxy', () => false))
+      const direct = await request(own).get('/').set('X-Forwarded-For', '198.51.100.1')
+      expect(direct.body).toEqual({ key: '127.0.0.1', ip: '127.0.0.1' })
+    })
+
     test("an ip getter replaced on the app's request object is honoured", async () => {
       const app = keyed((a) => {
         Object.defineProperty(a.request, 'ip', {

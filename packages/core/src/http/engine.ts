@@ -152,6 +152,14 @@ function isPromise(value: unknown): value is Promise<unknown> {
 const LOG_INTERVAL = 60_000
 
 /**
+ * Until it has warned, the engine looks for an untrusted proxy on the first request and on every
+ * this-many after. Requests through a proxy all carry X-Forwarded-For, so the warning comes within
+ * that many requests; the others skip the header read, which on Express is a runtime property
+ * lookup per request.
+ */
+const PROXY_CHECK_EVERY = 64
+
+/**
  * What a `key` callback returned, as the limiter's key: no key (`undefined`, `null`, `''`, as an
  * absent header gives) is the keyless fallback bucket; a number or bigint (a user id) is its
  * decimal string. Anything else goes to the limiter as is, which rejects it.
@@ -201,6 +209,8 @@ export class HttpEngine<A, B> {
   private lastLog = Number.NEGATIVE_INFINITY
   private unlogged = 0
   private proxyWarned = false
+  /** Requests until the next proxy check ({@link PROXY_CHECK_EVERY}). */
+  private proxyCountdown = 1
   private namesChecked = false
 
   /** @param where - The adapter's name (`'rateLimit'`), prefixed to every message it logs. */
@@ -249,7 +259,10 @@ export class HttpEngine<A, B> {
   private keyStep(a: A, b: B): Verdict | Promise<Verdict> {
     const keyFn = this.config.key
     if (keyFn === undefined) {
-      if (!this.proxyWarned) this.checkProxy(a, b)
+      if (!this.proxyWarned && --this.proxyCountdown === 0) {
+        this.proxyCountdown = PROXY_CHECK_EVERY
+        this.checkProxy(a, b)
+      }
       return this.weightStep(a, b, ipKey(this.binding.clientIp(a, b), this.config.ipv6Subnet))
     }
     let key: unknown
