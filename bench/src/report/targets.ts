@@ -480,21 +480,6 @@ function cpuWhy(
     ownNs !== undefined && ownNs <= 1000
       ? `; run alone on a real request, Tollgate's middleware (its headers included) costs ${f0(ownNs)} ns ≤ 1 µs, so the rest of the ${u(tollgate)} µs is ${framework}'s work for one more middleware and for sending two more headers, or noise`
       : ''
-  if (noop !== undefined && noop > 1) {
-    const own = tollgate === undefined ? undefined : tollgate - noop
-    const plan =
-      ownWithin !== '' || (own !== undefined && own <= 1)
-        ? `Plan: none in Tollgate; 1 µs is below ${framework}'s cost per middleware`
-        : `Tollgate's own share (Tollgate − empty middleware) is ${own === undefined ? '?' : signed(own)} µs. Plan: cut that share below 1 µs (headers: false − empty middleware: ${noHeaders === undefined ? '?' : signed(noHeaders - noop)} µs)`
-    return `${figures}; being a middleware costs ${signed(noop)} > 1 µs on ${framework}, so no middleware limiter meets 1 µs${ownWithin}. ${plan}.`
-  }
-  if (headers !== undefined && headers > 1) {
-    const plan =
-      ownWithin !== '' || (noHeaders !== undefined && noHeaders <= 1)
-        ? 'Plan: keep the headers (design); the limiter is within 1 µs without them'
-        : `Plan: cut the limiter's own work (headers: false ${u(noHeaders)} µs), fewer calls per request`
-    return `${figures}; the two headers alone cost ${signed(headers)} > 1 µs: with headers on (the default) 1 µs is out of reach on ${framework}${ownWithin}. ${plan}.`
-  }
   // Run alone on a real request (far less noise than a whole injected request): when two constant
   // headers, or the floor, cost more than 1 µs there, no limiter sending them gets under 1 µs.
   const aloneOver = [
@@ -511,6 +496,21 @@ function cpuWhy(
       ? 'Plan: keep the headers (design); Tollgate is at the floor'
       : `Plan: keep the headers (design), and bring Tollgate's middleware (${ownNs === undefined ? '?' : f0(ownNs)} ns alone) to the floor's cost`
     return `${figures}; run alone on a real request, ${aloneOver.join(' and ')} > 1 µs: with headers on (the default) 1 µs is out of reach on ${framework}. ${plan}.`
+  }
+  if (noop !== undefined && noop > 1) {
+    const own = tollgate === undefined ? undefined : tollgate - noop
+    const plan =
+      ownWithin !== '' || (own !== undefined && own <= 1)
+        ? `Plan: none in Tollgate; 1 µs is below ${framework}'s cost per middleware`
+        : `Tollgate's own share (Tollgate − empty middleware) is ${own === undefined ? '?' : signed(own)} µs. Plan: cut that share below 1 µs (headers: false − empty middleware: ${noHeaders === undefined ? '?' : signed(noHeaders - noop)} µs)`
+    return `${figures}; being a middleware costs ${signed(noop)} > 1 µs on ${framework}, so no middleware limiter meets 1 µs${ownWithin}. ${plan}.`
+  }
+  if (headers !== undefined && headers > 1) {
+    const plan =
+      ownWithin !== '' || (noHeaders !== undefined && noHeaders <= 1)
+        ? 'Plan: keep the headers (design); the limiter is within 1 µs without them'
+        : `Plan: cut the limiter's own work (headers: false ${u(noHeaders)} µs), fewer calls per request`
+    return `${figures}; the two headers alone cost ${signed(headers)} > 1 µs: with headers on (the default) 1 µs is out of reach on ${framework}${ownWithin}. ${plan}.`
   }
   const headerShare = tollgate !== undefined && noHeaders !== undefined ? signed(tollgate - noHeaders) : '?'
   return ownWithin !== ''
