@@ -30,9 +30,18 @@ interface Prototype {
    * an own `app`), which Express's `req.ip` asks for its `trust proxy fn`.
    */
   readonly app: ExpressApp | undefined
+  /** The app's `trust proxy fn` when last read, and whether it trusts no proxy ({@link isTrustNone}). */
+  trust: unknown
+  trustsNone: boolean
 }
 
-const PLAIN: Prototype = { expressIp: false, accessor: false, app: undefined }
+const PLAIN: Prototype = {
+  expressIp: false,
+  accessor: false,
+  app: undefined,
+  trust: undefined,
+  trustsNone: false,
+}
 
 /**
  * Per request prototype (one per app), looked at once. The first look also gives the prototype
@@ -51,6 +60,8 @@ function lookAt(req: Request): Prototype {
       expressIp,
       accessor: installDecisionAccessor(proto),
       app: expressIp ? ownApp(proto) : undefined,
+      trust: undefined,
+      trustsNone: false,
     }
     prototypes.set(proto, found)
   }
@@ -87,28 +98,28 @@ function isProxyAddrGetter(proto: object): boolean {
 function clientIp(req: Request): string | undefined {
   const found = lookAt(req)
   if (!found.expressIp || Object.hasOwn(req, 'ip')) return req.ip
-  if (found.app !== undefined && trustsNoProxy(found.app.get('trust proxy fn')))
-    return req.socket?.remoteAddress
+  if (found.app !== undefined) {
+    // Read on every request, so that a changed setting counts; recognised once per function.
+    const trust = found.app.get('trust proxy fn')
+    if (trust !== found.trust) {
+      found.trust = trust
+      found.trustsNone = isTrustNone(trust)
+    }
+    if (found.trustsNone) return req.socket?.remoteAddress
+  }
   return req.headers['x-forwarded-for'] === undefined ? req.socket?.remoteAddress : req.ip
 }
-
-/** The last trust function {@link trustsNoProxy} looked at, and its answer. */
-let lastTrust: unknown
-let lastTrustsNone = false
 
 /**
  * Whether `trust` is proxy-addr's `trustNone`, which Express compiles from `trust proxy` false
  * (and from an empty list): it returns false for every address, so proxy-addr stops at the
- * socket's. Recognised by its source, once per function.
+ * socket's. Recognised by its source.
  */
-function trustsNoProxy(trust: unknown): boolean {
-  if (trust !== lastTrust) {
-    lastTrust = trust
-    lastTrustsNone =
-      typeof trust === 'function' &&
-      /^function trustNone\s*\(\)\s*\{\s*return false;?\s*\}$/.test(Function.prototype.toString.call(trust))
-  }
-  return lastTrustsNone
+function isTrustNone(trust: unknown): boolean {
+  return (
+    typeof trust === 'function' &&
+    /^function trustNone\s*\(\)\s*\{\s*return false;?\s*\}$/.test(Function.prototype.toString.call(trust))
+  )
 }
 
 /** What `req.rateLimit` holds for each request, behind the accessor {@link installDecisionAccessor} adds. */

@@ -308,6 +308,17 @@ describe('@tollgate/express', () => {
       expect((await request(app).get('/').set('X-Forwarded-For', '198.51.100.2')).status).toBe(429)
     })
 
+    test('two apps with different trust proxy settings, requests alternating', async () => {
+      const trusting = keyed((a) => a.set('trust proxy', true))
+      const direct = keyed(() => {})
+      for (let i = 0; i < 2; i++) {
+        const forwarded = await request(trusting).get('/').set('X-Forwarded-For', `198.51.100.${i}`)
+        expect(forwarded.body.key).toBe(`198.51.100.${i}`)
+        const own = await request(direct).get('/').set('X-Forwarded-For', `198.51.100.${i}`)
+        expect(own.status).toBe(i === 0 ? 200 : 429)
+      }
+    })
+
     test("a mounted app follows its parent's trust proxy, and a function that trusts no one", async () => {
       const sub = express()
       sub.use(rateLimit({ limit: 1, window: '1m', clock: createManualClock() }))
