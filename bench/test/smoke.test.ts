@@ -39,6 +39,11 @@ test('a smoke run measures every library and renders RESULTS.md', async () => {
   expect(injected.filter((row) => row.variant === 'tollgate-no-headers').map((row) => row.framework)).toEqual(
     ['express', 'fastify', 'koa'],
   )
+  expect(injected.filter((row) => row.variant === 'tollgate-stacked').map((row) => row.framework)).toEqual([
+    'express',
+    'fastify',
+    'koa',
+  ])
   // The floor (a minimal limiter sending the headers) answers as the limiters do.
   expect(injected.filter((row) => row.variant === 'floor').map((row) => row.framework)).toEqual([
     'express',

@@ -43,6 +43,11 @@ export type Variant =
   /** Tollgate's adapter exactly as `tollgate`, with `headers: false`: the limiter without its two headers. */
   | 'tollgate-no-headers'
   /**
+   * Two Tollgate limiters on every request, as the README's first example stacks a global one and
+   * one on a route (names `global` and `route`, both never reached): the headers list both.
+   */
+  | 'tollgate-stacked'
+  /**
    * The least a limiter sending the standard headers does: {@link floorGcra} keyed by the socket's
    * address (no proxy handling), and Tollgate's two draft-8 headers with their values.
    */
@@ -60,6 +65,13 @@ export interface ServerSpec {
   readonly keys: 'one' | 'many'
   readonly redisPort?: number
 }
+
+/**
+ * Where the core keeps the decisions of stacked limiters on a Koa context or a Fastify request
+ * (`collectDecisions`). A probe reusing one request clears it with the decision property, as a fresh
+ * request would have neither.
+ */
+const STACK = Symbol.for('tollgate.decisions')
 
 // The draft-8 headers Tollgate sends for limit 10^9 per hour, as constants.
 const POLICY_HEADER = '"default";q=1000000000;w=3600'
@@ -91,6 +103,18 @@ async function tollgateOptions(
   }
 }
 
+/** The two limiters of `tollgate-stacked`: {@link tollgateOptions}, named. */
+async function stackedOptions(
+  spec: ServerSpec,
+  keyOf: (...args: never[]) => string | undefined,
+): Promise<[AdapterOptions, AdapterOptions]> {
+  const options = await tollgateOptions(spec, keyOf)
+  return [
+    { ...options, name: 'global' },
+    { ...options, name: 'route' },
+  ]
+}
+
 function flexible(spec: ServerSpec): RateLimiterAbstract {
   const options = { points: HIGH_LIMIT, duration: WINDOW_MS / 1000 }
   return spec.store === 'redis'
@@ -102,7 +126,7 @@ async function expressApp(spec: ServerSpec, probe?: Probe): Promise<RequestListe
   const app = express()
   const limiter = await expressLimiter(spec)
   if (probe) {
-    const tollgate = spec.variant === 'tollgate' || spec.variant === 'tollgate-no-headers'
+    const tollgate = spec.variant.startsWith('tollgate')
     app.use((req, res, next) => {
       const run: Step = (done) => {
         const [freshReq, freshRes] = likeExpress(req, res)
@@ -182,6 +206,13 @@ async function expressLimiter(spec: ServerSpec): Promise<express.RequestHandler 
       const { rateLimit } = await importTollgate<ExpressModule>('express')
       return rateLimit(await tollgateOptions(spec, headerKey as never)) as express.RequestHandler
     }
+    case 'tollgate-stacked': {
+      const { rateLimit } = await importTollgate<ExpressModule>('express')
+      const [global, route] = (await stackedOptions(spec, headerKey as never)).map(
+        (options) => rateLimit(options) as express.RequestHandler,
+      ) as [express.RequestHandler, express.RequestHandler]
+      return (req, res, next) => global(req, res, () => route(req, res, next))
+    }
     case 'express-rate-limit': {
       const store: ErlStore =
         spec.store === 'redis'
@@ -214,9 +245,12 @@ async function expressLimiter(spec: ServerSpec): Promise<express.RequestHandler 
 
 async function fastifyApp(spec: ServerSpec, probe?: Probe): Promise<FastifyInstance> {
   const many = spec.keys === 'many'
+  const stacked = spec.variant === 'tollgate-stacked'
   const app = Fastify({ logger: false })
   // For a probe, the limiter's hooks: the helpers' own, and those a plugin adds to the route.
   let hooks: onRequestHookHandler[] = []
+  // A route config for the limiters that take theirs from it (`tollgate-stacked`).
+  let routeConfig: Record<string, unknown> = {}
   const addHook = (hook: onRequestHookHandler) => {
     if (probe) hooks.push(hook)
     else app.addHook('onRequest', hook)
@@ -255,6 +289,15 @@ async function fastifyApp(spec: ServerSpec, probe?: Probe): Promise<FastifyInsta
       await app.register(plugin, (await tollgateOptions(spec, keyOf as never)) as never)
       break
     }
+    case 'tollgate-stacked': {
+      // As the Fastify adapter stacks limiters: the plugin, and a list in the route's config.
+      const mod = await importTollgate<FastifyModule>('fastify')
+      const plugin = (mod.rateLimit ?? mod.default) as Parameters<typeof app.register>[0]
+      const keyOf = (request: { headers: IncomingMessage['headers'] }) => String(request.headers[KEY_HEADER])
+      await app.register(plugin, {} as never)
+      routeConfig = { rateLimit: await stackedOptions(spec, keyOf as never) }
+      break
+    }
     case '@fastify/rate-limit':
       await app.register(fastifyRateLimit, {
         max: HIGH_LIMIT,
@@ -275,19 +318,21 @@ async function fastifyApp(spec: ServerSpec, probe?: Probe): Promise<FastifyInsta
     app.addHook('onRequest', (request, reply, done) => {
       const chain = new HookChain(app, hooks, request, reply)
       // A fresh request's state: the adapter keeps its decision here (decorated as null).
-      const reset = request as { rateLimit?: unknown }
+      const reset = request as { rateLimit?: unknown; [STACK]?: unknown }
       const run: Step = (next) => {
         reset.rateLimit = null
+        if (stacked) reset[STACK] = undefined
         chain.run(next)
       }
       probe(run).then(() => {
         // The route runs its hooks next, as on any request: on a fresh state too.
         reset.rateLimit = null
+        if (stacked) reset[STACK] = undefined
         done()
       }, done)
     })
   }
-  app.get('/', async () => 'ok')
+  app.get('/', { config: routeConfig }, async () => 'ok')
   await app.ready()
   return app
 }
@@ -329,12 +374,14 @@ class HookChain {
 
 async function koaApp(spec: ServerSpec, probe?: Probe): Promise<RequestListener> {
   const app = new Koa()
+  const stacked = spec.variant === 'tollgate-stacked'
   const limiter = await koaLimiter(spec)
   if (probe) {
     app.use(async (ctx, next) => {
       await probe((done) => {
         // A fresh request's state: the adapter keeps its decision here.
         ctx.state.rateLimit = undefined
+        if (stacked) (ctx as { [STACK]?: unknown })[STACK] = undefined
         return limiter ? limiter(ctx, done as Koa.Next) : done()
       })
       return next()
@@ -376,6 +423,14 @@ async function koaLimiter(spec: ServerSpec): Promise<Koa.Middleware | undefined>
       const { rateLimit } = await importTollgate<KoaModule>('koa')
       const keyOf = (ctx: Koa.Context) => ctx.get(KEY_HEADER)
       return rateLimit(await tollgateOptions(spec, keyOf as never)) as Koa.Middleware
+    }
+    case 'tollgate-stacked': {
+      const { rateLimit } = await importTollgate<KoaModule>('koa')
+      const keyOf = (ctx: Koa.Context) => ctx.get(KEY_HEADER)
+      const [global, route] = (await stackedOptions(spec, keyOf as never)).map(
+        (options) => rateLimit(options) as Koa.Middleware,
+      ) as [Koa.Middleware, Koa.Middleware]
+      return (ctx, next) => global(ctx, () => route(ctx, next))
     }
     case 'koa-ratelimit':
       return koaRatelimit({

@@ -18,6 +18,8 @@ export interface AdapterOptions {
   readonly key?: (...args: never[]) => string | undefined
   /** `false`: no rate-limit headers (DESIGN.md: draft-8 headers by default). */
   readonly headers?: false
+  /** The policy's name in the headers (`default` when absent). */
+  readonly name?: string
 }
 
 export interface ExpressModule {

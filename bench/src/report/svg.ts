@@ -5,6 +5,7 @@ const esc = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt
 const COLORS: Record<string, string> = {
   tollgate: '#2563eb',
   'tollgate-no-headers': '#93c5fd',
+  'tollgate-stacked': '#1e3a8a',
   headers: '#d1d5db',
   floor: '#fbbf24',
   'express-rate-limit': '#9ca3af',
@@ -16,6 +17,7 @@ const COLORS: Record<string, string> = {
 const LABELS: Record<string, string> = {
   tollgate: 'Tollgate',
   'tollgate-no-headers': 'Tollgate, headers: false',
+  'tollgate-stacked': 'Tollgate, two stacked limiters',
   headers: 'only the two headers (no limiter)',
   floor: 'floor: a minimal limiter with the headers',
 }

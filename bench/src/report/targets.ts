@@ -50,7 +50,15 @@ const cpuBudget = (bareCpu: number, target: number) => bareCpu * (1 / target - 1
  * cache miss on Express), its option and key validation, and recording its decision for the app.
  */
 const FLOOR_SLACK_NS = 500
-const HELPERS = new Set(['tollgate', 'tollgate-no-headers', 'bare', 'noop', 'headers', 'floor'])
+const HELPERS = new Set([
+  'tollgate',
+  'tollgate-no-headers',
+  'tollgate-stacked',
+  'bare',
+  'noop',
+  'headers',
+  'floor',
+])
 
 export function judge(results: Results): TargetLine[] {
   const lines: TargetLine[] = []

@@ -97,7 +97,11 @@ function cases(ctx: Context, notes: string[]): Case[] {
       else {
         list.push({ framework, variant: 'tollgate', store })
         // Tollgate without its two headers: splits its overhead into the headers' and the limiter's.
-        if (store === 'memory') list.push({ framework, variant: 'tollgate-no-headers', store })
+        if (store === 'memory') {
+          list.push({ framework, variant: 'tollgate-no-headers', store })
+          // The README's first example: a global limiter and a route limiter on every request.
+          list.push({ framework, variant: 'tollgate-stacked', store })
+        }
       }
       for (const variant of PEERS[framework]) list.push({ framework, variant, store })
     }
@@ -202,6 +206,7 @@ export function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 
         for (const variant of [
           'tollgate',
           'tollgate-no-headers',
+          'tollgate-stacked',
           'headers',
           'floor',
           ...PEERS[framework],

@@ -54,7 +54,7 @@ export async function injectSection(ctx: Context): Promise<InjectSection> {
       'noop',
       'headers',
       'floor',
-      ...(skip ? [] : (['tollgate', 'tollgate-no-headers'] as const)),
+      ...(skip ? [] : (['tollgate', 'tollgate-no-headers', 'tollgate-stacked'] as const)),
       ...PEERS[framework],
     ]
     // Rounds in chunks, each in a fresh process (see workers/inject.ts); rounds stay interleaved.
