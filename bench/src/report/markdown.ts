@@ -89,7 +89,7 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
     [
       '```sh',
       'npx --yes pnpm@10 install && npx --yes pnpm@10 run build   # the benchmarks load the built dist of every package',
-      `npx --yes pnpm@10 bench                                      # this file (all sections; ~36 min)`,
+      `npx --yes pnpm@10 bench                                      # this file (all sections; ~39 min)`,
       'npx --yes pnpm@10 --filter @tollgate/bench run bench:smoke   # tiny durations, writes bench/.tmp/smoke/',
       'npx --yes pnpm@10 --filter @tollgate/bench run bench -- --only core,redis   # some sections, merged into the last run (same CPU, cores, Node.js and Redis only)',
       '```',
