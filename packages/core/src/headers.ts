@@ -128,11 +128,26 @@ export function legacyHeaders(decision: Decision | readonly Decision[], now: num
  * succeed; nothing for allowed or `too-heavy` decisions (waiting would not help).
  */
 export function retryAfterHeader(decision: Decision | readonly Decision[]): Headers {
+  const value = retryAfterValue(decision)
+  return value === undefined ? {} : { 'Retry-After': value }
+}
+
+/**
+ * The value of {@link retryAfterHeader}'s `Retry-After` (the longest wait of the rejecting
+ * decisions), or `undefined`: without the object, for the adapters' per-request path.
+ * @internal
+ */
+export function retryAfterValue(decision: Decision | readonly Decision[]): string | undefined {
   let wait = -1
-  for (const d of list(decision)) {
-    if (!d.allowed && Number.isFinite(d.retryAfterMs) && d.retryAfterMs > wait) wait = d.retryAfterMs
-  }
-  return wait < 0 ? {} : { 'Retry-After': String(Math.max(1, toSeconds(wait))) }
+  if (Array.isArray(decision)) {
+    for (const d of decision as readonly Decision[]) wait = longerWait(d, wait)
+  } else wait = longerWait(decision as Decision, wait)
+  return wait < 0 ? undefined : String(Math.max(1, toSeconds(wait)))
+}
+
+/** `d`'s retry wait when it rejects, can succeed by waiting and waits longer than `wait`; else `wait`. */
+function longerWait(d: Decision, wait: number): number {
+  return !d.allowed && Number.isFinite(d.retryAfterMs) && d.retryAfterMs > wait ? d.retryAfterMs : wait
 }
 
 /**

@@ -4,7 +4,7 @@ import {
   draft8Headers,
   type HeaderFormat,
   rateLimitHeaders,
-  retryAfterHeader,
+  retryAfterValue,
   sfString,
   toSeconds,
 } from '../headers.js'
@@ -504,7 +504,7 @@ export class HttpEngine<A, B> {
         }
         binding.setHeader(a, b, 'RateLimit-Policy', text.policy)
         binding.setHeader(a, b, 'RateLimit', value)
-        const retry = retryAfterHeader(list)['Retry-After']
+        const retry = retryAfterValue(list)
         if (retry !== undefined) binding.setHeader(a, b, 'Retry-After', retry)
         return
       }
@@ -541,9 +541,8 @@ export class HttpEngine<A, B> {
       binding.setHeader(a, b, 'X-RateLimit-Remaining', String(d.remaining))
       binding.setHeader(a, b, 'X-RateLimit-Reset', String(Math.ceil((this.clock.now() + d.resetMs) / 1000)))
     }
-    if (!d.allowed && Number.isFinite(d.retryAfterMs)) {
-      binding.setHeader(a, b, 'Retry-After', String(Math.max(1, toSeconds(d.retryAfterMs))))
-    }
+    const retry = retryAfterValue(d)
+    if (retry !== undefined) binding.setHeader(a, b, 'Retry-After', retry)
   }
 
   /**

@@ -197,7 +197,8 @@ function formatIPv6(groups: readonly number[]): string {
       i += bestLength - 1
       continue
     }
-    if (text !== '' && !text.endsWith(':')) text += ':'
+    // After the first group, a separator, unless `::` just ended.
+    if (i > 0 && i !== bestStart + bestLength) text += ':'
     text += groups[i]!.toString(16)
   }
   return text
