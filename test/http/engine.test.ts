@@ -1,4 +1,5 @@
 import {
+  collectDecisions,
   createManualClock,
   type Decision,
   type HttpBinding,
@@ -128,4 +129,52 @@ test('an async store makes the engine answer with a promise', async () => {
   const result = engine.handle(fakeRequest('a'), undefined, () => 'next')
   expect(result).toBeInstanceOf(Promise)
   expect(await result).toBe('next')
+})
+
+describe('collectDecisions: the decisions of the limiters stacked on one request', () => {
+  const limiter = new HttpEngine(
+    'rateLimit',
+    parseHttpOptions('rateLimit', { limit: 9, window: '1m' }),
+    binding,
+  ).limiter
+  const decide = (key: string) => limiter.consume(key) as Decision
+  // How the adapters keep them: Koa and Fastify on the request under a symbol, Express in a WeakMap.
+  const modes = {
+    'on the request': undefined,
+    'in a WeakMap': () => new WeakMap<object, readonly Decision[]>(),
+  }
+
+  for (const [mode, lists] of Object.entries(modes)) {
+    test(`${mode}: one limiter alone, then a list that grows`, () => {
+      const store = lists?.()
+      const request = {}
+      const [a, b, c] = [decide('a'), decide('b'), decide('c')]
+      expect(collectDecisions(request, undefined, a, store)).toBe(a)
+      expect(collectDecisions(request, a, b, store)).toEqual([a, b])
+      expect(collectDecisions(request, b, c, store)).toEqual([a, b, c])
+    })
+
+    test(`${mode}: a property cleared or replaced in between starts a new list`, () => {
+      const store = lists?.()
+      const request = {}
+      const [a, b, c, d, e] = ['a', 'b', 'c', 'd', 'e'].map(decide) as Decision[]
+      collectDecisions(request, undefined, a!, store)
+      collectDecisions(request, a, b!, store)
+      // Cleared: c is the first decision again, and d follows c alone.
+      expect(collectDecisions(request, undefined, c!, store)).toBe(c)
+      expect(collectDecisions(request, c, d!, store)).toEqual([c, d])
+      // Replaced by another decision of ours (not the last one kept): that one starts the list.
+      expect(collectDecisions(request, a, e!, store)).toEqual([a, e])
+    })
+
+    test(`${mode}: a foreign value is left out and the list kept`, () => {
+      const store = lists?.()
+      const request = {}
+      const [a, b, c] = [decide('a'), decide('b'), decide('c')]
+      const foreign = { limit: 5, used: 1, remaining: 4 }
+      expect(collectDecisions(request, foreign, a, store)).toBe(a)
+      collectDecisions(request, a, b, store)
+      expect(collectDecisions(request, foreign, c, store)).toEqual([a, b, c])
+    })
+  }
 })

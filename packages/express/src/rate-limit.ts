@@ -35,13 +35,14 @@ interface Prototype {
   trustsNone: boolean
 }
 
-const PLAIN: Prototype = {
+/** The entry of a request without a prototype. Frozen: its `app` is undefined, so nothing writes it. */
+const PLAIN: Prototype = Object.freeze({
   expressIp: false,
   accessor: false,
   app: undefined,
   trust: undefined,
   trustsNone: false,
-}
+})
 
 /**
  * Per request prototype (one per app), looked at once. The first look also gives the prototype

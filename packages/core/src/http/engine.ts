@@ -66,8 +66,9 @@ const DECISIONS: unique symbol = Symbol.for('tollgate.decisions')
  * else is kept on the request, so a single limiter adds one property to it), a list once limiters
  * are stacked. Headers then describe every limiter's policy. A value there that is not a Tollgate
  * decision (express-rate-limit keeps its own `req.rateLimit`, for one) is no limiter of ours and
- * is left out. The list is kept on the holder under a symbol, or in `lists` when given (an adapter
- * whose requests should not gain a property).
+ * is left out, and so are decisions made before other code cleared the property or put another
+ * decision in it. The list is kept on the holder under a symbol, or in `lists` when given (an adapter whose requests
+ * should not gain a property).
  * @internal Used by the `record` binding of each adapter, which keeps decisions on its request object.
  */
 export function collectDecisions(
@@ -80,8 +81,14 @@ export function collectDecisions(
   const slot = holder as { [DECISIONS]?: readonly Decision[] }
   const earlier = lists === undefined ? slot[DECISIONS] : lists.get(holder)
   let list: readonly Decision[]
-  if (isDecision(previous)) list = earlier === undefined ? [previous, decision] : [...earlier, decision]
-  else if (earlier === undefined) return decision
+  if (isDecision(previous)) {
+    // The kept list is this request's only while it ends with the previous decision: a property
+    // cleared or replaced by other code in between started a new one.
+    list =
+      earlier !== undefined && earlier[earlier.length - 1] === previous
+        ? [...earlier, decision]
+        : [previous, decision]
+  } else if (earlier === undefined) return decision
   // A foreign value: earlier Tollgate decisions, if any, were kept in the list.
   else list = [...earlier, decision]
   if (lists === undefined) slot[DECISIONS] = list
