@@ -175,6 +175,50 @@ describe('the lookup of the key found last', () => {
     expect(limiter.peek('c').remaining).toBe(9)
   })
 
+  test('limiters stacked on one store keep their hot key while other keys flood the cache', () => {
+    // Two spaces alternate on one key, as a global and a route limiter do for one client, while
+    // a new key fills the 32-key cache after each pair, then evicts: each space answers its key
+    // without a cache get for a while, so the test fails if such an entry can drift to the tail
+    // and be evicted (nothing else is evicted before the cache is full).
+    const clock = createManualClock(EPOCH)
+    const store = memoryStore({ max: 32 })
+    const global = createLimiter({ limit: 1000, window: '1h', name: 'global', store, clock })
+    const route = createLimiter({ limit: 1000, window: '1h', name: 'route', store, clock })
+    const other = createLimiter({ limit: 1000, window: '1h', name: 'other', store, clock })
+    let fresh = 0
+    for (let i = 1; i <= 300; i++) {
+      expect(global.consume('hot').remaining).toBe(1000 - i)
+      expect(route.consume('hot').remaining).toBe(1000 - i)
+      // From the third pair on, when each space has found its entry once (the cache is created by
+      // the first insertion): no other key is older than those entries.
+      if (i > 2) other.consume(`k${fresh++}`)
+    }
+    expect(store.size()).toBe(32)
+    // The flood went in least-recently-used order: the cache holds the two hot entries and the
+    // 30 newest keys (k268 to k297).
+    expect(fresh).toBe(298)
+    expect(other.peek('k267').remaining).toBe(1000)
+    expect(other.peek('k268').remaining).toBe(999)
+    expect(other.peek('k297').remaining).toBe(999)
+  })
+
+  test('a key reset through one of several limiters on a store is fresh for it alone', () => {
+    const clock = createManualClock(EPOCH)
+    const store = memoryStore({ max: 100 })
+    const a = createLimiter({ limit: 10, window: '1h', name: 'a', store, clock })
+    const b = createLimiter({ limit: 10, window: '1h', name: 'b', store, clock })
+    for (let i = 0; i < 3; i++) {
+      a.consume('k')
+      b.consume('k')
+    }
+    a.reset('k')
+    expect(a.consume('k').remaining).toBe(9)
+    expect(b.consume('k').remaining).toBe(6)
+    b.reset('k')
+    expect(b.consume('k').remaining).toBe(9)
+    expect(a.consume('k').remaining).toBe(8)
+  })
+
   test('forgets a key that was reset, evicted or dropped', () => {
     const clock = createManualClock(EPOCH)
     const store = memoryStore({ max: 1 })
