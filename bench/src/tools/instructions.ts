@@ -1,0 +1,111 @@
+/*
+ * Machine instructions and first-level data-cache misses per core decision, counted by valgrind's
+ * cachegrind: a measure that does not drift on a shared VM, where the timed core section's ratios
+ * swing by a third between runs. Not part of `pnpm bench` (valgrind is not on every machine, and
+ * one library takes about a minute and a half); run it by hand:
+ *
+ *   node --import tsx src/tools/instructions.ts [--keys one|many] [lib ...]
+ *
+ * Each library runs twice under cachegrind in a fresh `node --single-threaded` (no concurrent
+ * compiler or GC threads, so the code that runs is the same from one run to the next), each time
+ * after the same warm-up (every key decided three times) and then `RUNS` or `2 × RUNS` decisions:
+ * the difference of the two counts over `RUNS` is the cost of one decision, start-up and warm-up
+ * cancelled. Instructions are not time (a cache miss costs many), which is why misses are counted
+ * too; the counts of one library vary by about 3 % from one pair of runs to the next.
+ */
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { KEY_COUNT, makeKeys } from '../lib/common.ts'
+import { type CoreLib, decider } from '../lib/deciders.ts'
+
+const RUNS = 300_000
+const LIBS: readonly CoreLib[] = [
+  'tollgate-gcra',
+  'floor-gcra',
+  'rate-limiter-flexible',
+  'express-rate-limit',
+]
+
+type Keys = 'one' | 'many'
+
+/** The child: the warm-up, then `runs` decisions, awaiting a library's promise as the core worker does. */
+async function child(lib: CoreLib, keysMode: Keys, runs: number): Promise<void> {
+  const keys = keysMode === 'one' ? ['hot-key'] : makeKeys(KEY_COUNT)
+  const decide = await decider(lib, keys)
+  // Inline, not in an async helper: awaiting anything but a library's own promise would add a
+  // microtask turn (hundreds of instructions) to every decision.
+  const total = 3 * KEY_COUNT + runs
+  for (let n = 0, i = 0; n < total; n++) {
+    const result = decide(keys[i]!)
+    i = i + 1 === keys.length ? 0 : i + 1
+    if (result instanceof Promise) await result
+  }
+}
+
+interface Count {
+  readonly instructions: number
+  readonly d1Misses: number
+}
+
+/** One cachegrind run of the child; its summary lines are on stderr. */
+function count(lib: CoreLib, keys: Keys, runs: number): Promise<Count> {
+  const args = [
+    '--tool=cachegrind',
+    '--cache-sim=yes',
+    // V8 writes and rewrites machine code: valgrind must notice code changed anywhere.
+    '--smc-check=all',
+    '--cachegrind-out-file=/dev/null',
+    process.execPath,
+    '--single-threaded',
+    '--import',
+    'tsx',
+    fileURLToPath(import.meta.url),
+    '--child',
+    lib,
+    keys,
+    String(runs),
+  ]
+  return new Promise((resolve, reject) => {
+    execFile('valgrind', args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 }, (error, _out, err) => {
+      if (error) {
+        reject(new Error(`valgrind ${lib} ${keys} ${runs}: ${error.message}\n${err.slice(-2000)}`))
+        return
+      }
+      const number = (label: RegExp): number => {
+        const match = label.exec(err)
+        if (!match) throw new Error(`valgrind ${lib}: no ${label} in its summary\n${err.slice(-2000)}`)
+        return Number(match[1]!.replaceAll(',', ''))
+      }
+      resolve({ instructions: number(/I\s+refs:\s+([\d,]+)/), d1Misses: number(/D1\s+misses:\s+([\d,]+)/) })
+    })
+  })
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  if (argv[0] === '--child') {
+    await child(argv[1] as CoreLib, argv[2] as Keys, Number(argv[3]))
+    return
+  }
+  let keys: Keys = 'many'
+  const libs: CoreLib[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!
+    if (arg === '--keys') {
+      const value = argv[++i]
+      if (value !== 'one' && value !== 'many') throw new Error(`--keys: 'one' or 'many', got ${value}`)
+      keys = value
+    } else libs.push(arg as CoreLib)
+  }
+  const unknown = libs.filter((lib) => !LIBS.includes(lib) && lib !== 'tollgate-fixed-window')
+  if (unknown.length > 0) throw new Error(`unknown libraries: ${unknown.join(', ')}`)
+  console.log(`| Library | Keys | Instructions/decision | D1 misses/decision |`)
+  console.log(`|---|---|---|---|`)
+  for (const lib of libs.length > 0 ? libs : LIBS) {
+    const [once, twice] = await Promise.all([count(lib, keys, RUNS), count(lib, keys, 2 * RUNS)])
+    const instructions = (twice.instructions - once.instructions) / RUNS
+    const misses = (twice.d1Misses - once.d1Misses) / RUNS
+    console.log(`| ${lib} | ${keys} | ${Math.round(instructions)} | ${misses.toFixed(2)} |`)
+  }
+}
+
+await main(process.argv.slice(2))
