@@ -60,12 +60,11 @@ class Space {
   expires: Float64Array
   /**
    * The key this space's last cache `get` found, its slot, and the store's count of gets and sets
-   * and its epoch then (see `MemoryStore.lookUp`).
+   * then (see `MemoryStore.lookUp`).
    */
   recentKey: string | undefined = undefined
   recentSlot = 0
   recentTouch = 0
-  recentEpoch = 0
   private readonly free: number[] = []
   private used = 2
 
@@ -153,10 +152,11 @@ export class MemoryStore implements SyncStore {
   private closed = false
   private lastPolicy: CompiledPolicy | undefined
   private lastSpace: Space | undefined
-  /** Cache gets and sets so far: how recently used a space's last found entry still is. */
+  /**
+   * Cache gets and sets so far: how recently used a space's last found entry still is. A disposal
+   * (and a retirement, close) moves it past every space's slack ({@link MemoryStore.forgetRecent}).
+   */
   private touches = 0
-  /** Moves on every disposal (and retirement, close): each space's last found entry is then forgotten. */
-  private epoch = 0
   /** How many gets and sets may follow a space's own before its last found entry needs a `get` again. */
   private readonly recentSlack: number
 
@@ -209,7 +209,7 @@ export class MemoryStore implements SyncStore {
     this.spaces.delete(namespace)
     this.lastPolicy = undefined
     this.lastSpace = undefined
-    this.epoch++
+    this.forgetRecent()
   }
 
   /**
@@ -432,7 +432,7 @@ export class MemoryStore implements SyncStore {
     this.closed = true
     this.lastPolicy = undefined
     this.lastSpace = undefined
-    this.epoch++
+    this.forgetRecent()
     this.cache?.clear()
     this.cache = undefined
     this.spaces.clear()
@@ -468,8 +468,8 @@ export class MemoryStore implements SyncStore {
   /**
    * The slot the cache holds for the key (expired or not), `undefined` when it holds none.
    *
-   * The key the space found last needs no cache `get` while no disposal happened since and at most
-   * `recentSlack` gets and sets (0: none) came after the space's own: its entry is still among the
+   * The key the space found last needs no cache `get` while at most `recentSlack` gets and sets
+   * (0: none), and no disposal, came after the space's own: its entry is still among the
    * most recently used, where the `get` would only move it up a few places, and far from eviction.
    * A flood of one client's requests (or a benchmark's one key) then costs no cache lookup, even
    * with limiters stacked on one store.
@@ -477,11 +477,7 @@ export class MemoryStore implements SyncStore {
   private lookUp(space: Space, key: string): number | undefined {
     const cache = this.cache
     if (cache === undefined) return undefined
-    if (
-      key === space.recentKey &&
-      space.recentEpoch === this.epoch &&
-      this.touches - space.recentTouch <= this.recentSlack
-    )
+    if (key === space.recentKey && this.touches - space.recentTouch <= this.recentSlack)
       return space.recentSlot
     const prefix = space.prefix
     const slot = cache.get(prefix === '' ? key : prefix + key)
@@ -489,7 +485,6 @@ export class MemoryStore implements SyncStore {
     space.recentKey = slot === undefined ? undefined : key
     space.recentSlot = slot ?? 0
     space.recentTouch = touches
-    space.recentEpoch = this.epoch
     return slot
   }
 
@@ -555,7 +550,7 @@ export class MemoryStore implements SyncStore {
     return new LRUCache<string, number>({
       max: this.max,
       dispose: (slot, key) => {
-        this.epoch++
+        this.forgetRecent()
         const space = this.spaceOf(key)
         if (space) {
           space.expires[slot] = 0
@@ -563,6 +558,11 @@ export class MemoryStore implements SyncStore {
         }
       },
     })
+  }
+
+  /** Every space's last found entry needs a `get` again: its entry may be the one disposed of. */
+  private forgetRecent(): void {
+    this.touches += RECENT_SPAN + 1
   }
 
   private tick(now: number): number {

@@ -67,8 +67,8 @@ const DECISIONS: unique symbol = Symbol.for('tollgate.decisions')
  * are stacked. Headers then describe every limiter's policy. A value there that is not a Tollgate
  * decision (express-rate-limit keeps its own `req.rateLimit`, for one) is no limiter of ours and
  * is left out, and so are decisions made before other code cleared the property or put another
- * decision in it. The list is kept on the holder under a symbol, or in `lists` when given (an adapter whose requests
- * should not gain a property).
+ * decision in it. The list is kept on the holder under a symbol, or in `lists` when given (an
+ * adapter whose requests should not gain a property).
  * @internal Used by the `record` binding of each adapter, which keeps decisions on its request object.
  */
 export function collectDecisions(
