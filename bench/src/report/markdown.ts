@@ -26,6 +26,20 @@ function sectionTimes(results: Results): string {
 
 /** Renders RESULTS.md from the last results (sections rerun with --only merged in). */
 
+/** Tollgate's variants and the references as the tables name them; peers by their package name. */
+const VARIANT_NAMES: Readonly<Record<string, string>> = {
+  tollgate: '**Tollgate**',
+  'tollgate-no-headers': '_Tollgate, `headers: false`_',
+  'tollgate-stacked': '_Tollgate, two stacked limiters_',
+  noop: '_noop_',
+  floor: '_floor_',
+}
+
+/** `headers`: what a table calls the middleware that only sets the two headers. */
+function variantName(variant: string, headers: string): string {
+  return variant === 'headers' ? headers : (VARIANT_NAMES[variant] ?? variant)
+}
+
 export function renderMarkdown(results: Results, config: Config, chartFile: string): string {
   const out: string[] = []
   const minutes = (results.seconds / 60).toFixed(1)
@@ -144,18 +158,7 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
           ])
         }
         for (const row of results.http.rows.filter((x) => x.framework === framework && x.keys === keys)) {
-          const name =
-            row.variant === 'tollgate'
-              ? '**Tollgate**'
-              : row.variant === 'tollgate-no-headers'
-                ? '_Tollgate, `headers: false`_'
-                : row.variant === 'tollgate-stacked'
-                  ? '_Tollgate, two stacked limiters_'
-                  : row.variant === 'headers'
-                    ? '_only the two headers_'
-                    : row.variant === 'floor'
-                      ? '_floor_'
-                      : row.variant
+          const name = variantName(row.variant, '_only the two headers_')
           rows.push([
             framework,
             name,
@@ -215,15 +218,7 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
         ],
         results.inject.rows.map((row) => [
           row.framework,
-          row.variant === 'tollgate'
-            ? '**Tollgate**'
-            : row.variant === 'tollgate-no-headers'
-              ? '_Tollgate, `headers: false`_'
-              : row.variant === 'tollgate-stacked'
-                ? '_Tollgate, two stacked limiters_'
-                : row.variant === 'noop' || row.variant === 'headers' || row.variant === 'floor'
-                  ? `_${row.variant}_`
-                  : row.variant,
+          variantName(row.variant, '_headers_'),
           f1(row.cpuPerRequest),
           signed(row.added),
           `${signed(row.addedRange[0])} to ${signed(row.addedRange[1])}`,
