@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
-import { tatCharge, tatDelay, tatInspect } from './algorithms/gcra.js'
 import { type Kernel, kernelFor } from './algorithms/index.js'
+import { ceilDiv, floorDiv } from './algorithms/kernel.js'
 import { invalidOption, rejectUnknownOptions, TollgateError, TollgateTypeError } from './errors.js'
 import type { CompiledPolicy, CompiledRate } from './policy.js'
 import type { StoreOutcome, StoreRequest, StoreTarget, SyncStore } from './store.js'
@@ -32,6 +32,8 @@ const SCRATCH = 1
  */
 const RECENT_SPAN = 8
 const RECENT_MIN_MAX = 4 * RECENT_SPAN
+/** A touch count far before any (a small integer, so the count stays a V8 small integer field). */
+const NO_TOUCH = -(2 ** 30)
 
 /**
  * The counters of one policy namespace: a slab of states (`stride` numbers per
@@ -62,9 +64,15 @@ class Space {
    * The key this space's last cache `get` found, its slot, and the store's count of gets and sets
    * then (see `MemoryStore.lookUp`).
    */
-  recentKey: string | undefined = undefined
+  recentKey = ''
   recentSlot = 0
-  recentTouch = 0
+  /** {@link NO_TOUCH} while `recentKey` names no entry (a miss, or no lookup yet). */
+  recentTouch = NO_TOUCH
+  /**
+   * Whether this space's last two cache `get`s found the same entry: only then is the next key
+   * compared with `recentKey` (with many distinct keys that comparison would almost never match).
+   */
+  recentRepeat = false
   private readonly free: number[] = []
   private used = 2
 
@@ -228,12 +236,27 @@ export class MemoryStore implements SyncStore {
     if (now > this.time) this.time = now
     const space = this.space(policy)
     const rel = space.relative(now, this)
-    if (key === undefined)
-      return this.consumeAt(space, key, this.find(space, key, rel, true), rel, weight, maxDelay)
-    const found = this.lookUp(space, key)
+    const found = key === undefined ? undefined : this.lookUp(space, key)
     if (found !== undefined && space.gcra !== undefined)
-      return this.gcraOne(space, space.gcra, key, found, rel, weight, maxDelay)
-    return this.consumeAt(space, key, this.resolve(space, key, found, rel, true), rel, weight, maxDelay)
+      return this.gcraOne(space, space.gcra, key!, found, rel, weight, maxDelay)
+    return this.consumeOther(space, key, found, rel, weight, maxDelay)
+  }
+
+  /**
+   * `consumeOne`'s other cases (the shared bucket, a key the cache does not hold, policies other
+   * than single-rate GCRA), apart so that the common case stays small enough for V8 to inline.
+   */
+  private consumeOther(
+    space: Space,
+    key: string | undefined,
+    found: number | undefined,
+    rel: number,
+    weight: number,
+    maxDelay: number,
+  ): StoreOutcome {
+    const slot =
+      key === undefined ? this.find(space, key, rel, true) : this.resolve(space, key, found, rel, true)
+    return this.consumeAt(space, key, slot, rel, weight, maxDelay)
   }
 
   /** `consumeOne` on the slot `find` gave, through the policy's kernel. */
@@ -280,10 +303,10 @@ export class MemoryStore implements SyncStore {
   }
 
   /**
-   * `consumeAt` for a stored key of a single-rate GCRA policy, fused: delay, charge, inspect and
-   * TTL in one pass over one number (the key's TAT), through the GCRA kernel's own per-rate
-   * helpers but without the kernel's four calls and loops. The default policy's path for every
-   * known key.
+   * `consumeAt` for a stored key of a single-rate GCRA policy, fused: the GCRA kernel's delay,
+   * charge, inspect and TTL (`tatDelay`, `tatCharge`, `backlogInspect`) written out on the key's
+   * one number, its TAT. The default policy's path for every known key, kept small in bytecode so
+   * that V8 inlines it, and with one division where the request fits at once (most do).
    */
   private gcraOne(
     space: Space,
@@ -294,26 +317,37 @@ export class MemoryStore implements SyncStore {
     weight: number,
     maxDelay: number,
   ): StoreOutcome {
+    const { u, T, tau } = r
     const result = this.result
     const out = result.rates
-    // An expired entry is a fresh key, whose TAT is −∞.
+    const nowU = rel * u
+    // An expired entry is a fresh key (TAT −∞); any TAT before now decides as now does.
     const expired = this.time > space.expires[slot]!
-    const tat = expired ? Number.NEGATIVE_INFINITY : space.slab[slot]!
-    const delay = tatDelay(tat, r, rel, weight)
-    if (delay > maxDelay) {
+    const stored = space.slab[slot]!
+    const tat = expired || stored < nowU ? nowU : stored
+    // How far past the tolerance the request would end, in time units; the wait is ⌈excess / u⌉
+    // ms, which is over maxDelay exactly when the excess is over maxDelay × u (all integers).
+    const excess = tat + weight * T - tau - nowU
+    if (excess > maxDelay * u) {
       if (expired) this.drop(space.prefix + key)
-      tatInspect(tat, r, rel, out, 0)
+      const backlog = tat - nowU
+      out[0] = Math.max(floorDiv(tau - backlog, T), 0)
+      out[1] = ceilDiv(backlog, u)
       result.allowed = false
       result.delayMs = 0
-      result.retryAfterMs = delay - maxDelay
+      result.retryAfterMs = Math.ceil(excess / u) - maxDelay
       result.blockedBy = 0
       return result
     }
-    const next = tatCharge(tat, r, rel + delay, weight)
+    const delay = excess > 0 ? Math.ceil(excess / u) : 0
+    const next = Math.max(tat, (rel + delay) * u) + weight * T
     space.slab[slot] = next
-    tatInspect(next, r, rel, out, 0)
-    // GCRA's TTL is its resetMs, and a charge leaves at least one weight's backlog: TTL > 0.
-    space.expires[slot] = this.time + out[1]!
+    // A charge leaves at least one weight's backlog, so resetMs (GCRA's TTL) is over 0.
+    const backlog = next - nowU
+    const resetMs = ceilDiv(backlog, u)
+    out[0] = Math.max(floorDiv(tau - backlog, T), 0)
+    out[1] = resetMs
+    space.expires[slot] = this.time + resetMs
     result.allowed = true
     result.delayMs = delay
     result.retryAfterMs = 0
@@ -472,19 +506,27 @@ export class MemoryStore implements SyncStore {
    * (0: none), and no disposal, came after the space's own: its entry is still among the
    * most recently used, where the `get` would only move it up a few places, and far from eviction.
    * A flood of one client's requests (or a benchmark's one key) then costs no cache lookup, even
-   * with limiters stacked on one store.
+   * with limiters stacked on one store. The key is compared only once two `get`s in a row found
+   * the same entry, so traffic from many clients pays no string comparison for it.
    */
   private lookUp(space: Space, key: string): number | undefined {
     const cache = this.cache
     if (cache === undefined) return undefined
-    if (key === space.recentKey && this.touches - space.recentTouch <= this.recentSlack)
+    if (space.recentRepeat && key === space.recentKey && this.touches - space.recentTouch <= this.recentSlack)
       return space.recentSlot
+    return this.get(cache, space, key)
+  }
+
+  /** `lookUp` through the cache: lru-cache's `get`, which also makes the entry most recently used. */
+  private get(cache: LRUCache<string, number>, space: Space, key: string): number | undefined {
     const prefix = space.prefix
     const slot = cache.get(prefix === '' ? key : prefix + key)
     const touches = ++this.touches
-    space.recentKey = slot === undefined ? undefined : key
+    space.recentRepeat = slot !== undefined && slot === space.recentSlot
+    // Always a string, so that the comparison in lookUp compiles to a string comparison alone.
+    space.recentKey = key
     space.recentSlot = slot ?? 0
-    space.recentTouch = touches
+    space.recentTouch = slot === undefined ? NO_TOUCH : touches
     return slot
   }
 

@@ -161,6 +161,26 @@ describe('kernels whose TTL is their longest resetMs', () => {
 })
 
 describe('the lookup of the key found last', () => {
+  test('skips the cache once two lookups in a row found one key, and only then', () => {
+    const clock = createManualClock(EPOCH)
+    const limiter = createLimiter({ limit: 1_000, window: '1s', store: memoryStore(), clock })
+    const ops = (key: string) => cacheOps(() => limiter.consume(key)).join(' ')
+    // The store makes its cache on the first insertion.
+    expect(ops('a')).toBe('set:add')
+    expect(ops('a')).toBe('get:hit')
+    // Two gets in a row found a's entry: from now on a needs none.
+    expect(ops('a')).toBe('get:hit')
+    expect(ops('a')).toBe('')
+    expect(ops('a')).toBe('')
+    // Alternating keys never repeat: each decision looks its key up.
+    expect(ops('b')).toBe('get:miss set:add')
+    for (let i = 0; i < 3; i++) {
+      expect(ops('a')).toBe('get:hit')
+      expect(ops('b')).toBe('get:hit')
+    }
+    expect(limiter.consume('a').remaining).toBe(1_000 - 9)
+  })
+
   test('keeps least-recently-used order exact: a key looked up again after an insertion moves to the tail', () => {
     const clock = createManualClock(EPOCH)
     const store = memoryStore({ max: 2 })
