@@ -318,8 +318,6 @@ export class MemoryStore implements SyncStore {
     maxDelay: number,
   ): StoreOutcome {
     const { u, T, tau } = r
-    const result = this.result
-    const out = result.rates
     const nowU = rel * u
     // An expired entry is a fresh key (TAT −∞); any TAT before now decides as now does.
     const expired = this.time > space.expires[slot]!
@@ -328,20 +326,12 @@ export class MemoryStore implements SyncStore {
     // How far past the tolerance the request would end, in time units; the wait is ⌈excess / u⌉
     // ms, which is over maxDelay exactly when the excess is over maxDelay × u (all integers).
     const excess = tat + weight * T - tau - nowU
-    if (excess > maxDelay * u) {
-      if (expired) this.drop(space.prefix + key)
-      const backlog = tat - nowU
-      out[0] = Math.max(floorDiv(tau - backlog, T), 0)
-      out[1] = ceilDiv(backlog, u)
-      result.allowed = false
-      result.delayMs = 0
-      result.retryAfterMs = Math.ceil(excess / u) - maxDelay
-      result.blockedBy = 0
-      return result
-    }
+    if (excess > maxDelay * u) return this.gcraDeny(space, r, key, expired, tat - nowU, excess, maxDelay)
     const delay = excess > 0 ? Math.ceil(excess / u) : 0
     const next = Math.max(tat, (rel + delay) * u) + weight * T
     space.slab[slot] = next
+    const result = this.result
+    const out = result.rates
     // A charge leaves at least one weight's backlog, so resetMs (GCRA's TTL) is over 0.
     const backlog = next - nowU
     const resetMs = ceilDiv(backlog, u)
@@ -352,6 +342,28 @@ export class MemoryStore implements SyncStore {
     result.delayMs = delay
     result.retryAfterMs = 0
     result.blockedBy = -1
+    return result
+  }
+
+  /** `gcraOne` for a request that does not fit within `maxDelay`: reports the state, charges nothing. */
+  private gcraDeny(
+    space: Space,
+    r: CompiledRate,
+    key: string,
+    expired: boolean,
+    backlog: number,
+    excess: number,
+    maxDelay: number,
+  ): StoreOutcome {
+    if (expired) this.drop(space.prefix + key)
+    const result = this.result
+    const out = result.rates
+    out[0] = Math.max(floorDiv(r.tau - backlog, r.T), 0)
+    out[1] = ceilDiv(backlog, r.u)
+    result.allowed = false
+    result.delayMs = 0
+    result.retryAfterMs = Math.ceil(excess / r.u) - maxDelay
+    result.blockedBy = 0
     return result
   }
 
