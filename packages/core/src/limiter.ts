@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js'
 import { systemClock } from './clock.js'
+import { oneRateDecision } from './decision.js'
 import { parseDuration } from './duration.js'
 import {
   describe,
@@ -200,44 +201,6 @@ export function checkWeight(weight: unknown): number {
     )
   }
   return weight
-}
-
-/**
- * `toDecision` of a charge through the memory store's fast path on a one-rate policy (no
- * global ceiling, not too heavy), built in one object literal: the same decision, field for
- * field and in the same order, without the loop and the holey rates array.
- */
-function fastDecision(
-  key: string | undefined,
-  weight: number,
-  rate: CompiledRate,
-  outcome: StoreOutcome,
-): Decision {
-  const allowed = outcome.allowed
-  const remaining = outcome.rates[0]!
-  const resetMs = outcome.rates[1]!
-  return {
-    allowed,
-    key,
-    weight,
-    limit: rate.limit,
-    remaining,
-    resetMs,
-    retryAfterMs: allowed ? 0 : outcome.retryAfterMs,
-    delayMs: allowed ? outcome.delayMs : 0,
-    rates: [
-      {
-        name: rate.name,
-        limit: rate.limit,
-        window: rate.window,
-        quotaUnit: rate.quotaUnit,
-        remaining,
-        resetMs,
-        global: false,
-      },
-    ],
-    reason: key === undefined ? 'fallback' : allowed ? 'ok' : 'limited',
-  }
 }
 
 /**
@@ -539,9 +502,14 @@ class RateLimiter implements Limiter<boolean> {
     if (fast !== undefined && charge) {
       const policy = key === undefined ? this.fallback : this.policy
       if (weight <= policy.maxWeight) {
-        const outcome = fast.consumeOne(policy, key, weight, maxDelay, now)
+        const decided = key === undefined ? undefined : fast.decideGcra(policy, key, weight, maxDelay, now)
+        if (decided) return decided
+        const outcome =
+          decided === null
+            ? fast.consumeNew(policy, key!, weight, maxDelay, now)
+            : fast.consumeOne(policy, key, weight, maxDelay, now)
         return policy.rates.length === 1
-          ? fastDecision(key, weight, policy.rates[0]!, outcome)
+          ? oneRateDecision(key, weight, policy.rates[0]!, outcome)
           : this.toDecision(key, weight, policy.rates, false, outcome, false, true)
       }
     }
