@@ -232,8 +232,8 @@ export class MemoryStore implements SyncStore {
    *
    * One body on purpose, calling no function of ours: V8 inlines lru-cache's `get` (about 700
    * bytes of bytecode with what it inlines) only into a caller that has spent little of its
-   * 920-byte inlining budget on other callees. Inlined, a decision takes a fifth fewer machine
-   * instructions than through `consumeOne` (valgrind, 100,000 keys).
+   * 920-byte inlining budget on other callees; inlined, it costs no call and allocates no options
+   * object. Count a change's effect with bench/src/tools/instructions.ts (timings drift too much).
    */
   decideGcra(
     policy: CompiledPolicy,
@@ -251,7 +251,7 @@ export class MemoryStore implements SyncStore {
     if (r === undefined || !(rel <= space.horizon)) return undefined
     if (now > this.time) this.time = now
     if (rel < 0) rel = 0
-    // lookUp and get, written out (see lookUp).
+    // lookUp, written out.
     let slot: number | undefined
     if (
       space.recentRepeat &&
@@ -550,16 +550,11 @@ export class MemoryStore implements SyncStore {
     if (cache === undefined) return undefined
     if (space.recentRepeat && key === space.recentKey && this.touches - space.recentTouch <= this.recentSlack)
       return space.recentSlot
-    return this.get(cache, space, key)
-  }
-
-  /** `lookUp` through the cache: lru-cache's `get`, which also makes the entry most recently used. */
-  private get(cache: LRUCache<string, number>, space: Space, key: string): number | undefined {
     const prefix = space.prefix
     const slot = cache.get(prefix === '' ? key : prefix + key)
     const touches = ++this.touches
     space.recentRepeat = slot !== undefined && slot === space.recentSlot
-    // Always a string, so that the comparison in lookUp compiles to a string comparison alone.
+    // Always a string, so that the comparison above compiles to a string comparison alone.
     space.recentKey = key
     space.recentSlot = slot ?? 0
     space.recentTouch = slot === undefined ? NO_TOUCH : touches
