@@ -251,7 +251,9 @@ export class MemoryStore implements SyncStore {
     if (r === undefined || !(rel <= space.horizon)) return undefined
     if (now > this.time) this.time = now
     if (rel < 0) rel = 0
-    // lookUp, written out.
+    // lookUp, written out: calling it costs a decision at 100,000 keys ~40 more instructions
+    // (lru-cache's get then stays out of line with its options object), though ~90 fewer with one
+    // key; the many-keys case is the one that is short of its target.
     let slot: number | undefined
     if (
       space.recentRepeat &&
@@ -288,7 +290,7 @@ export class MemoryStore implements SyncStore {
     const resetMs = Math.ceil(backlog / u)
     const remaining = Math.max(Math.floor((tau - backlog) / T), 0)
     space.expires[slot] = this.time + resetMs
-    // oneRateDecision's literal for an allowed keyed request.
+    // The limiter's oneRateDecision literal for an allowed keyed request.
     return {
       allowed: true,
       key,
