@@ -15,6 +15,11 @@ export interface Config {
     readonly warmupSeconds: number
   }
   readonly redis: {
+    /**
+     * Interleaved rounds: each runs every library at each number in flight (order rotated), so
+     * that each round's ratio compares runs seconds apart.
+     */
+    readonly rounds: number
     readonly inflight: readonly number[]
     readonly warmupMs: number
     readonly measureMs: number
@@ -46,7 +51,7 @@ export const FULL: Config = {
   mode: 'full',
   core: { rounds: 3, minCpuMs: 700, warmupMs: 500 },
   http: { rounds: 8, connections: 50, seconds: 1.5, manyRounds: 3, manySeconds: 3, warmupSeconds: 0.75 },
-  redis: { inflight: [1, 50, 500], warmupMs: 1000, measureMs: 4000, ceilingRequests: 200_000 },
+  redis: { rounds: 3, inflight: [1, 50, 500], warmupMs: 1000, measureMs: 4000, ceilingRequests: 200_000 },
   memory: {
     keys: 1_000_000,
     floodKeys: 10_000_000,
@@ -62,7 +67,7 @@ export const SMOKE: Config = {
   mode: 'smoke',
   core: { rounds: 1, minCpuMs: 30, warmupMs: 20 },
   http: { rounds: 1, connections: 50, seconds: 0.3, manyRounds: 1, manySeconds: 0.3, warmupSeconds: 0.1 },
-  redis: { inflight: [1, 50, 500], warmupMs: 50, measureMs: 200, ceilingRequests: 5_000 },
+  redis: { rounds: 1, inflight: [1, 50, 500], warmupMs: 50, measureMs: 200, ceilingRequests: 5_000 },
   memory: { keys: 20_000, floodKeys: 200_000, floodMax: 10_000, floodTimeLimitMs: 10_000, serverKeys: 2_000 },
   attack: { inflight: 50, warmupMs: 50, measureMs: 200 },
   inject: { rounds: 2, warmup: 100, requests: 100, ownRuns: 200, ownRounds: 2 },

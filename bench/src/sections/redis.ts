@@ -1,6 +1,6 @@
 import { retryOnce, runWorker } from '../lib/child.ts'
-import { HIGH_LIMIT, WINDOW_MS } from '../lib/common.ts'
-import { type Context, missing } from '../lib/context.ts'
+import { HIGH_LIMIT, median, minMax, WINDOW_MS } from '../lib/common.ts'
+import { type Context, missing, rotate } from '../lib/context.ts'
 import { importTollgate } from '../lib/packages.ts'
 import type { RedisServer } from '../lib/redis-server.ts'
 import type { RedisLib, RedisResult, RedisSpec } from '../workers/redis-decisions.ts'
@@ -17,12 +17,28 @@ export interface ScriptCost {
   readonly redisMicrosPerCall: number
 }
 
+/** Tollgate's decisions/s by Redis over RateLimiterRedis's, per round, at one number in flight. */
+export interface RedisRatio {
+  readonly inflight: number
+  /** Median over rounds of (Tollgate / RateLimiterRedis in the same round). */
+  readonly median: number
+  readonly range: [number, number]
+  readonly rounds: number
+}
+
 export interface RedisSection {
   readonly version: string | undefined
   readonly ceilings: readonly Ceiling[]
-  /** Redis's own cost per call of each library's script (Redis-bound: pipelined, 50 connections). */
+  /** Redis's own cost per call of each library's script (pipelined calls on one connection). */
   readonly scripts: readonly ScriptCost[]
+  /**
+   * Per library and number in flight, the round with the median decisions/s by Redis (a whole
+   * run, so that its CPU and command figures belong together).
+   */
   readonly results: readonly RedisResult[]
+  /** Every run, with its round (absent from runs made before the section had rounds). */
+  readonly raw?: readonly (RedisResult & { round: number })[]
+  readonly ratios?: readonly RedisRatio[]
   readonly notes: readonly string[]
 }
 
@@ -38,28 +54,64 @@ export async function redisSection(ctx: Context): Promise<RedisSection> {
       results: [],
       notes: ['skipped: no redis-server on this machine'],
     }
-  const { inflight, warmupMs, measureMs, ceilingRequests } = ctx.config.redis
+  const { rounds, inflight, warmupMs, measureMs, ceilingRequests } = ctx.config.redis
   const skip = missing(ctx, 'core', 'redis')
   if (skip) notes.push(`Tollgate rows ${skip}`)
   const libs: RedisLib[] = skip ? ['rate-limiter-flexible'] : ['tollgate', 'rate-limiter-flexible']
-  const results: RedisResult[] = []
   const ceilings: Ceiling[] = []
   for (const n of inflight) {
     ceilings.push({ clients: n, pipeline: 1, rps: await redis.evalshaCeiling(n, 1, ceilingRequests) })
     ctx.log(`redis ceiling EVALSHA -c ${n}: ${Math.round(ceilings.at(-1)!.rps)} req/s`)
-    for (const lib of n % 2 ? libs : [...libs].reverse()) {
-      const spec: RedisSpec = { lib, port: redis.port, inflight: n, warmupMs, measureMs, scenario: 'allowed' }
-      const result = await retryOnce(
-        () =>
-          runWorker<RedisResult>('redis-decisions', spec, {
-            timeoutMs: 60_000 + 2 * measureMs,
-          }),
-        ctx.log,
-      )
-      results.push(result)
-      await redis.flush()
-      ctx.log(`redis ${lib} ${n} in flight: ${Math.round(result.decisionsPerSec)} decisions/s`)
+  }
+  // The libraries take turns at each number in flight, first one then the other (rotated per round
+  // and number): a shared VM's speed changes in steps lasting seconds, which one run of each would
+  // put wholly on one side of the ratio.
+  const raw: (RedisResult & { round: number })[] = []
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, n] of inflight.entries()) {
+      for (const lib of rotate(libs, round + i)) {
+        const spec: RedisSpec = {
+          lib,
+          port: redis.port,
+          inflight: n,
+          warmupMs,
+          measureMs,
+          scenario: 'allowed',
+        }
+        const result = await retryOnce(
+          () =>
+            runWorker<RedisResult>('redis-decisions', spec, {
+              timeoutMs: 60_000 + 2 * measureMs,
+            }),
+          ctx.log,
+        )
+        raw.push({ ...result, round })
+        await redis.flush()
+        ctx.log(
+          `redis r${round + 1} ${lib} ${n} in flight: ${Math.round(result.decisionsPerSec)} decisions/s`,
+        )
+      }
     }
+  }
+  const results: RedisResult[] = []
+  const ratios: RedisRatio[] = []
+  for (const n of inflight) {
+    for (const lib of libs) {
+      const runs = raw
+        .filter((r) => r.lib === lib && r.inflight === n)
+        .sort((a, b) => a.redisDecisionsPerSec - b.redisDecisionsPerSec)
+      const { round: _, ...middle } = runs[(runs.length - 1) >> 1]!
+      results.push(middle)
+    }
+    const perRound: number[] = []
+    for (let round = 0; round < rounds; round++) {
+      const at = (lib: RedisLib) => raw.find((r) => r.lib === lib && r.inflight === n && r.round === round)
+      const tollgate = at('tollgate')
+      const flexible = at('rate-limiter-flexible')
+      if (tollgate && flexible) perRound.push(tollgate.redisDecisionsPerSec / flexible.redisDecisionsPerSec)
+    }
+    if (perRound.length)
+      ratios.push({ inflight: n, median: median(perRound), range: minMax(perRound), rounds: perRound.length })
   }
   for (const pipeline of [16, 64]) {
     ceilings.push({
@@ -70,7 +122,7 @@ export async function redisSection(ctx: Context): Promise<RedisSection> {
     ctx.log(`redis ceiling EVALSHA -c 50 -P ${pipeline}: ${Math.round(ceilings.at(-1)!.rps)} req/s`)
   }
   const scripts = await scriptCosts(ctx, redis, skip === undefined)
-  return { version: redis.version, ceilings, scripts, results, notes }
+  return { version: redis.version, ceilings, scripts, results, raw, ratios, notes }
 }
 
 /** A GCRA decision in as little Lua as it takes (one GET, one SET PX): the floor a script could reach. */
@@ -163,5 +215,6 @@ async function scriptCosts(ctx: Context, redis: RedisServer, withTollgate: boole
   await measure('rate-limiter-flexible (incrTtlLuaScript)', FLEXIBLE, 'rlflx:', () => flexible)
   const minimal = [String(WINDOW_MS / HIGH_LIMIT), String(WINDOW_MS)]
   await measure('minimal GCRA (GET + SET PX, reference)', MINIMAL_GCRA, 'min:', () => minimal)
+  await measure("`return 1` (a call's own cost, reference)", 'return 1', 'nil:', () => [])
   return costs
 }
