@@ -1,4 +1,4 @@
-import { DRIVER, PRELUDE } from './prelude.js'
+import { DRIVER, EXPIRE, PRELUDE } from './prelude.js'
 
 /*
  * Fixed window, as core's kernel: per rate a window start (ms) and a count; a
@@ -138,6 +138,6 @@ end
 `
 
 /** The script for `fixed-window`. */
-export const FIXED_WINDOW_SCRIPT = `local PARAMS = 2\n${PRELUDE}${KERNEL}${DRIVER}`
+export const FIXED_WINDOW_SCRIPT = `local PARAMS = 2\n${PRELUDE}${EXPIRE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link FIXED_WINDOW_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const FIXED_WINDOW_SHA = '7e45584f05fe46c04a319bee43cb273e8aa66618'
+export const FIXED_WINDOW_SHA = 'a88b07f994058cb81ac6c324d5a37ec91f1d8189'

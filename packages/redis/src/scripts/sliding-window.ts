@@ -1,4 +1,4 @@
-import { DRIVER, PRELUDE } from './prelude.js'
+import { DRIVER, EXPIRE, FLOOR_DIV, PRELUDE } from './prelude.js'
 
 /*
  * Sliding window, as core's kernel: per rate the current window's start (ms)
@@ -140,6 +140,6 @@ end
 `
 
 /** The script for `sliding-window`. */
-export const SLIDING_WINDOW_SCRIPT = `local PARAMS = 2\n${PRELUDE}${KERNEL}${DRIVER}`
+export const SLIDING_WINDOW_SCRIPT = `local PARAMS = 2\n${PRELUDE}${FLOOR_DIV}${EXPIRE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link SLIDING_WINDOW_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const SLIDING_WINDOW_SHA = '789f0f5d009a24109777a08f253bc6afd2f1bb59'
+export const SLIDING_WINDOW_SHA = 'fca26e2b2eb7123fae1434db8f481e3cdd04116d'
