@@ -38,12 +38,13 @@ if redis.replicate_commands then redis.replicate_commands() end
 -- Locals: a global like math.floor is a table lookup at every use.
 local floor, ceil, huge = math.floor, math.ceil, math.huge
 local pack, unpack_doubles = struct.pack, struct.unpack
--- The struct format of n little-endian doubles. A prefix of a constant (interned once, when the
--- script is loaded) up to 64: a call builds its formats anew, and string.rep and a concatenation
--- cost a one-request call about 5 % of its instructions more than string.sub.
-local D64 = '<${'d'.repeat(64)}'
+-- The struct format of n little-endian doubles: a prefix of a constant (interned once, when the
+-- script is loaded) up to 1,024, which covers the arguments and the reply of a full batch of
+-- simple requests. A call builds its formats anew, and string.rep and a concatenation cost a
+-- one-request call about 5 % of its instructions more than string.sub.
+local D = '<${'d'.repeat(1024)}'
 local function doubles(n)
-  if n <= 64 then return D64:sub(1, n + 1) end
+  if n <= 1024 then return D:sub(1, n + 1) end
   return '<' .. string.rep('d', n)
 end
 
