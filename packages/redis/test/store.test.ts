@@ -103,6 +103,27 @@ describe('scripts', () => {
     await other.close()
   })
 
+  test('a call whose reply outgrows the format constant and the Lua stack (over 4,000 doubles) decides every request', async () => {
+    // Closed: a call Redis cannot answer rejects instead of deciding in memory as Redis would.
+    const store = redisStore({ timeout: SLOW, client, denyCache: false, failure: 'closed' })
+    // 40 rates of 2 reply numbers each (the window scripts) and 5 more per request: a call of 64
+    // requests answers with 2 + 64 × 85 = 5,442 doubles, which the script packs in two parts, each
+    // with a format longer than its 1,024-double constant.
+    const rates = Array.from({ length: 40 }, (_, i) => ({ limit: 100 + i, window: (i + 1) * 60_000 }))
+    const limiter = createLimiter({ rates, algorithm: 'sliding-window', store })
+    await limiter.consume('warmup')
+    await client.config('RESETSTAT')
+    const decisions = await Promise.all(Array.from({ length: 129 }, (_, i) => limiter.consume(`k${i % 3}`)))
+    // The first request went alone (nothing in flight), the other 128 in two calls of 64.
+    expect(await calls('evalsha')).toBe(3)
+    expect(decisions.every((d) => d.allowed && d.reason === 'ok')).toBe(true)
+    // Each key's n-th request leaves 100 - n on the tightest rate (limit 100), whichever call it was in.
+    expect(decisions.map((d) => d.remaining)).toEqual(
+      Array.from({ length: 129 }, (_, i) => 99 - Math.floor(i / 3)),
+    )
+    await limiter.close()
+  })
+
   test('a batch reads each key once and writes it once, however many of its requests share the key', async () => {
     const store = redisStore({ timeout: SLOW, client, denyCache: false })
     const limiter = createLimiter({ limit: 100, window: '1h', global: { limit: 1000, window: '1h' }, store })
