@@ -35,7 +35,8 @@ export class DenyCache {
 
   /** A local rejection, or `undefined` when Redis must decide. */
   check(own: string, keys: string, weight: number, maxDelay: number, now: number): StoreOutcome | undefined {
-    if (weight < 1 || maxDelay === Number.POSITIVE_INFINITY) return undefined
+    // Nobody blocked (the common case): no lookup, whose new key string would be hashed first.
+    if (this.entries.size === 0 || weight < 1 || maxDelay === Number.POSITIVE_INFINITY) return undefined
     const entry = this.entries.get(own)
     if (entry === undefined || entry.keys !== keys) return undefined
     const wait = entry.until - now
