@@ -7,6 +7,7 @@ import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 // The tests' guard: a redis-server started here dies with this process, however it ends.
 import { killWithThisProcess } from '../../../packages/redis/test/helpers/redis-server.ts'
+import type { ScriptCall } from './redis-scripts.ts'
 
 const run = promisify(execFile)
 
@@ -136,41 +137,24 @@ export class RedisServer {
   }
 
   /**
-   * What one script call costs Redis: `EVALSHA <script> 1 <key> ...args(key)` with a random key of
-   * 100,000, sent over one ioredis connection 64 calls at a time with 4 such groups in flight, so
-   * Redis is the bottleneck. Arguments may be binary (Tollgate's packed doubles), which
-   * redis-benchmark cannot send. Every call must succeed: a script that errors out costs Redis next
-   * to nothing and would pass for a fast one. Returns calls/s and Redis CPU µs per call (INFO cpu delta).
+   * What one script call costs Redis: `count` calls as {@link driveCalls} sends them (keys drawn
+   * from 100,000, so most calls find a key of their own). Arguments may be binary (Tollgate's packed
+   * doubles), which redis-benchmark cannot send. Every call must succeed: a script that errors out
+   * costs Redis next to nothing and would pass for a fast one. Returns calls/s and Redis CPU µs per
+   * call (INFO cpu delta).
    */
   async scriptCost(
-    source: string,
-    keyPrefix: string,
-    args: (key: string) => readonly (string | Buffer)[],
+    call: ScriptCall,
     requests: number,
   ): Promise<{ callsPerSec: number; redisMicrosPerCall: number }> {
-    const sha = (await this.admin.script('LOAD', source)) as string
+    const sha = (await this.admin.script('LOAD', call.source)) as string
     const client = new Redis({ host: '127.0.0.1', port: this.port, maxRetriesPerRequest: 1 })
     try {
-      // `count` calls, 64 at a time on each of 4 loops (one connection: ioredis pipelines each group).
-      const drive = async (count: number) => {
-        let sent = 0
-        const loop = async () => {
-          while (sent < count) {
-            const calls: Promise<unknown>[] = []
-            for (let i = 0; i < 64 && sent < count; i++, sent++) {
-              const key = `${keyPrefix}${Math.floor(Math.random() * 100_000)}`
-              calls.push(client.callBuffer('EVALSHA', sha, 1, key, ...args(key)))
-            }
-            await Promise.all(calls)
-          }
-        }
-        await Promise.all([loop(), loop(), loop(), loop()])
-      }
       // Warm-up (script cache, keys), then the measured calls.
-      await drive(Math.ceil(requests / 10))
+      await driveCalls(client, sha, call, Math.ceil(requests / 10))
       const before = await this.counters()
       const start = performance.now()
-      await drive(requests)
+      await driveCalls(client, sha, call, requests)
       const seconds = (performance.now() - start) / 1000
       const after = await this.counters()
       return {
@@ -198,4 +182,24 @@ export class RedisServer {
     })
     rmSync(this.dir, { recursive: true, force: true })
   }
+}
+
+/**
+ * Sends `count` calls of a loaded script over one connection, 64 at a time on each of 4 loops
+ * (ioredis pipelines each group). A call's keys are consecutive names from a random one of 100,000.
+ */
+export async function driveCalls(client: Redis, sha: string, call: ScriptCall, count: number): Promise<void> {
+  let sent = 0
+  const loop = async () => {
+    while (sent < count) {
+      const calls: Promise<unknown>[] = []
+      for (let i = 0; i < 64 && sent < count; i++, sent++) {
+        const first = Math.floor(Math.random() * 100_000)
+        const keys = Array.from({ length: call.keys }, (_, k) => `bench:${(first + k) % 100_000}`)
+        calls.push(client.callBuffer('EVALSHA', sha, call.keys, ...keys, ...call.args))
+      }
+      await Promise.all(calls)
+    }
+  }
+  await Promise.all([loop(), loop(), loop(), loop()])
 }

@@ -281,7 +281,7 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
         rd.ceilings.map((x) => [String(x.clients), String(x.pipeline), n0(x.rps)]),
       ),
       '',
-      "What one decision's script costs Redis itself (one ioredis connection, 4 loops of 64 calls sent together, each call one of 100,000 keys at random; CPU from `INFO cpu`). Calls/s are the client's pace, not Redis's ceiling; the `return 1` row, sent the same way, is what a call costs Redis before its script does anything (socket I/O, finding and calling the script):",
+      "What one decision's script costs Redis itself (one ioredis connection, 4 loops of 64 calls sent together, each call one of 100,000 keys at random; CPU from `INFO cpu`). Calls/s are the client's pace, not Redis's ceiling; the `return 1` row, sent the same way, is what a call costs Redis before its script does anything (socket I/O, finding and calling the script). Instruction counts that do not drift: `node --import tsx src/tools/redis-instructions.ts` (valgrind):",
       '',
       table(
         ['Script', 'Calls/s', 'Redis CPU µs/call'],

@@ -1,7 +1,7 @@
 import { retryOnce, runWorker } from '../lib/child.ts'
-import { HIGH_LIMIT, median, minMax, WINDOW_MS } from '../lib/common.ts'
+import { median, minMax } from '../lib/common.ts'
 import { type Context, missing, rotate } from '../lib/context.ts'
-import { importTollgate } from '../lib/packages.ts'
+import { EMPTY_CALL, FLEXIBLE_CALL, MINIMAL_CALL, tollgateCall } from '../lib/redis-scripts.ts'
 import type { RedisServer } from '../lib/redis-server.ts'
 import type { RedisLib, RedisResult, RedisSpec } from '../workers/redis-decisions.ts'
 
@@ -125,96 +125,17 @@ export async function redisSection(ctx: Context): Promise<RedisSection> {
   return { version: redis.version, ceilings, scripts, results, raw, ratios, notes }
 }
 
-/** A GCRA decision in as little Lua as it takes (one GET, one SET PX): the floor a script could reach. */
-const MINIMAL_GCRA = `
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local T = tonumber(ARGV[1])
-local tau = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local new = tat + T
-if new - now > tau then return {0, new - tau - now} end
-redis.call('SET', KEYS[1], new, 'PX', math.ceil(new - now))
-return {1, math.floor((tau - (new - now)) / T)}
-`
-
-// rate-limiter-flexible's RateLimiterRedis script (lib/RateLimiterRedis.js, incrTtlLuaScript).
-const FLEXIBLE = `redis.call('set', KEYS[1], 0, 'EX', ARGV[2], 'NX')
-local consumed = redis.call('incrby', KEYS[1], ARGV[1])
-local ttl = redis.call('pttl', KEYS[1])
-if ttl == -1 then
-  redis.call('expire', KEYS[1], ARGV[2])
-  ttl = 1000 * ARGV[2]
-end
-return {consumed, ttl}`
-
-interface CoreForScripts {
-  compilePolicy(
-    where: string,
-    options: { limit: number; window: number },
-    algorithm: 'gcra',
-    namespace: undefined,
-  ): {
-    rates: readonly { u: number; T: number; tau: number }[]
-  }
-}
-
 async function scriptCosts(ctx: Context, redis: RedisServer, withTollgate: boolean): Promise<ScriptCost[]> {
   const requests = ctx.config.redis.ceilingRequests * 2
   const costs: ScriptCost[] = []
-  const measure = async (
-    name: string,
-    source: string,
-    prefix: string,
-    args: (key: string) => readonly (string | Buffer)[],
-  ) => {
-    const cost = await redis.scriptCost(source, prefix, args, requests)
-    costs.push({ name, ...cost })
+  const calls = [FLEXIBLE_CALL, MINIMAL_CALL, EMPTY_CALL]
+  if (withTollgate) calls.unshift(await tollgateCall(1, false))
+  for (const call of calls) {
+    const cost = await redis.scriptCost(call, requests)
+    costs.push({ name: call.name, ...cost })
     ctx.log(
-      `redis script ${name}: ${Math.round(cost.callsPerSec)} calls/s, ${cost.redisMicrosPerCall.toFixed(1)} µs Redis CPU/call`,
+      `redis script ${call.name}: ${Math.round(cost.callsPerSec)} calls/s, ${cost.redisMicrosPerCall.toFixed(1)} µs Redis CPU/call`,
     )
   }
-  if (withTollgate) {
-    const { compilePolicy } = await importTollgate<CoreForScripts>('core')
-    const { SCRIPTS } = await importTollgate<{ SCRIPTS: readonly { name: string; source: string }[] }>(
-      'redis',
-    )
-    const bucket = SCRIPTS.find((script) => script.name === 'bucket')
-    const rate = compilePolicy('bench', { limit: HIGH_LIMIT, window: WINDOW_MS }, 'gcra', undefined).rates[0]!
-    // The one argument redisStore sends for one request alone (see packages/redis/src/scripts/prelude.ts),
-    // packed doubles: no deadline, no padding, a simple call, one rate set (rate count, u, T, tau), one request (op
-    // consume, Redis's clock, weight 1, maxDelay 0, minDelay 0, one key: rate set 1, key 1).
-    if (new Uint8Array(new Float64Array([1]).buffer)[7] !== 0x3f)
-      throw new Error('the bench packs doubles for little-endian hosts only')
-    const blob = Buffer.from(
-      Float64Array.from([
-        Number.NaN,
-        0,
-        1,
-        1,
-        1,
-        rate.u,
-        rate.T,
-        rate.tau,
-        1,
-        0,
-        Number.NaN,
-        1,
-        0,
-        0,
-        1,
-        1,
-        1,
-      ]).buffer,
-    )
-    if (bucket)
-      await measure('Tollgate GCRA (bucket script, one request per call)', bucket.source, 'tg:', () => [blob])
-  }
-  const flexible = [String(1), String(WINDOW_MS / 1000)]
-  await measure('rate-limiter-flexible (incrTtlLuaScript)', FLEXIBLE, 'rlflx:', () => flexible)
-  const minimal = [String(WINDOW_MS / HIGH_LIMIT), String(WINDOW_MS)]
-  await measure('minimal GCRA (GET + SET PX, reference)', MINIMAL_GCRA, 'min:', () => minimal)
-  await measure("`return 1` (a call's own cost, reference)", 'return 1', 'nil:', () => [])
   return costs
 }
