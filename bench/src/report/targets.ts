@@ -466,9 +466,10 @@ function redisRatioWhy(
   // A reference that reaches the target (the floor does more than setting the headers) means the
   // other's shortfall is noise: nothing is shown out of reach.
   const reached = [headers, minimal].some((ref) => ref !== undefined && ref.ratio >= target)
-  const prefix = unreachable.length && !reached
-    ? `${unreachable.join(' and ')} < ${target}: no limiter sending the standard headers (on by default) reaches ${target} on ${framework} on this rig, with any store; `
-    : ''
+  const prefix =
+    unreachable.length && !reached
+      ? `${unreachable.join(' and ')} < ${target}: no limiter sending the standard headers (on by default) reaches ${target} on ${framework} on this rig, with any store; `
+      : ''
   const redisCpu = row.redisCpuPerRequest
   const peerText = peers
     .map(
