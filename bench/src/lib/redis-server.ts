@@ -77,6 +77,11 @@ export async function readCounters(client: Redis): Promise<RedisCounters> {
   return { calls, cpuSeconds: user + sys }
 }
 
+/** A redis-server's arguments: loopback only, no persistence, its files in `dir`. */
+export function redisServerArgs(port: number, dir: string): string[] {
+  return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]
+}
+
 /** A redis-server of our own on a free loopback port: never the machine's shared 6379. */
 export class RedisServer {
   private constructor(
@@ -90,11 +95,7 @@ export class RedisServer {
   static async start(): Promise<RedisServer> {
     const port = await freePort()
     const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-redis-'))
-    const child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-      { stdio: 'ignore' },
-    )
+    const child = spawn('redis-server', redisServerArgs(port, dir), { stdio: 'ignore' })
     killWithThisProcess(child)
     const deadline = Date.now() + 10_000
     while (!(await answers(port))) {

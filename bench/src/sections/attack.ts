@@ -1,6 +1,6 @@
-import { retryOnce, runWorker } from '../lib/child.ts'
 import { type Context, missing } from '../lib/context.ts'
 import type { RedisLib, RedisResult, RedisSpec } from '../workers/redis-decisions.ts'
+import { runDecisions } from './redis.ts'
 
 export interface AttackRow extends RedisResult {
   readonly localBlock: boolean
@@ -45,15 +45,8 @@ export async function attackSection(ctx: Context): Promise<AttackSection> {
       localBlock,
       ...(lib === 'tollgate' && !localBlock ? { storeOptions: { denyCache: false } } : {}),
     }
-    const result = await retryOnce(
-      () =>
-        runWorker<RedisResult>('redis-decisions', spec, {
-          timeoutMs: 60_000 + 2 * measureMs,
-        }),
-      ctx.log,
-    )
+    const result = await runDecisions(ctx, redis, spec)
     rows.push({ ...result, localBlock })
-    await redis.flush()
     ctx.log(
       `attack ${lib} local block ${localBlock ? 'on' : 'off'}: ${Math.round(result.decisionsPerSec)} decisions/s, ${Math.round(result.sentPerSec)} commands/s sent`,
     )

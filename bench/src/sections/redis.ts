@@ -42,6 +42,16 @@ export interface RedisSection {
   readonly notes: readonly string[]
 }
 
+/** One redis-decisions worker (tried twice), then a flush: each run starts on an empty Redis. */
+export async function runDecisions(ctx: Context, redis: RedisServer, spec: RedisSpec): Promise<RedisResult> {
+  const result = await retryOnce(
+    () => runWorker<RedisResult>('redis-decisions', spec, { timeoutMs: 60_000 + 2 * spec.measureMs }),
+    ctx.log,
+  )
+  await redis.flush()
+  return result
+}
+
 /** Decisions/s through one local Redis at 1, 50 and 500 in flight, next to redis-benchmark's ceiling. */
 export async function redisSection(ctx: Context): Promise<RedisSection> {
   const notes: string[] = []
@@ -78,15 +88,8 @@ export async function redisSection(ctx: Context): Promise<RedisSection> {
           measureMs,
           scenario: 'allowed',
         }
-        const result = await retryOnce(
-          () =>
-            runWorker<RedisResult>('redis-decisions', spec, {
-              timeoutMs: 60_000 + 2 * measureMs,
-            }),
-          ctx.log,
-        )
+        const result = await runDecisions(ctx, redis, spec)
         raw.push({ ...result, round })
-        await redis.flush()
         ctx.log(
           `redis r${round + 1} ${lib} ${n} in flight: ${Math.round(result.decisionsPerSec)} decisions/s`,
         )

@@ -28,7 +28,7 @@ import {
   type ScriptCall,
   tollgateCall,
 } from '../lib/redis-scripts.ts'
-import { driveCalls, freePort } from '../lib/redis-server.ts'
+import { driveCalls, freePort, redisServerArgs } from '../lib/redis-server.ts'
 
 const SCRIPTS = ['tollgate', 'rate-limiter-flexible', 'minimal', 'return-1'] as const
 type ScriptName = (typeof SCRIPTS)[number]
@@ -72,16 +72,7 @@ async function count(call: ScriptCall, calls: number): Promise<number> {
       '--cache-sim=no',
       '--cachegrind-out-file=/dev/null',
       'redis-server',
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir,
+      ...redisServerArgs(port, dir),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
