@@ -12,8 +12,9 @@
  * PX), return-1 (a call's own cost). Each runs in two fresh redis-servers under cachegrind, each
  * after the same warm-up, then C or 3 × C calls sent as the Redis section sends them: the
  * difference of the two counts over 2 × C is the cost of one call, start-up and warm-up cancelled.
- * Counts vary by about 1 % from one pair of runs to the next (keys are drawn at random, and a key
- * found expired is written anew).
+ * Counts of one-request calls vary by about 1 % from one pair of runs to the next; batches on many
+ * keys by a few percent (keys are drawn at random, and how many a call finds expired, to be written
+ * anew with SET rather than SETRANGE, depends on how fast valgrind let the run go).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
