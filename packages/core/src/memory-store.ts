@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import { type Kernel, kernelFor } from './algorithms/index.js'
+import { ceilDiv, floorDiv } from './algorithms/kernel.js'
 import { invalidOption, rejectUnknownOptions, TollgateError, TollgateTypeError } from './errors.js'
 import type { CompiledPolicy, CompiledRate } from './policy.js'
 import type { StoreOutcome, StoreRequest, StoreTarget, SyncStore } from './store.js'
@@ -282,13 +283,13 @@ export class MemoryStore implements SyncStore {
     // ms, which is over maxDelay exactly when the excess is over maxDelay × u (all integers).
     const excess = tat + weight * T - tau - nowU
     if (excess > maxDelay * u) return undefined
-    const delay = excess > 0 ? Math.ceil(excess / u) : 0
+    const delay = ceilDiv(excess, u)
     const next = Math.max(tat, (rel + delay) * u) + weight * T
     space.slab[slot] = next
     // A charge leaves at least one weight's backlog, so resetMs (GCRA's TTL) is over 0.
     const backlog = next - nowU
-    const resetMs = Math.ceil(backlog / u)
-    const remaining = Math.max(Math.floor((tau - backlog) / T), 0)
+    const resetMs = ceilDiv(backlog, u)
+    const remaining = Math.max(floorDiv(tau - backlog, T), 0)
     space.expires[slot] = this.time + resetMs
     // The limiter's oneRateDecision literal for an allowed keyed request.
     return {
