@@ -36,6 +36,16 @@ describe('HTTP ratios', () => {
     expect(rows.find((r) => r.variant === 'tollgate')?.addedCpu).toBeCloseTo(1e6 / 18_000 - 1e6 / 20_000)
   })
 
+  test('the A/A control is a row of its own, not one of the bare runs it is compared with', () => {
+    const { rows, bare } = summarise([
+      run('bare', 0, 0, 20_000),
+      run('control', 0, 1, 19_000),
+      run('bare', 0, 2, 20_000),
+    ])
+    expect(rows.find((r) => r.variant === 'control')?.ratio).toBeCloseTo(0.95)
+    expect(bare.find((b) => b.framework === 'fastify')?.rps).toBe(20_000)
+  })
+
   test('runs without slots (earlier results) are compared with their round’s bare runs', () => {
     const { rows } = summarise([
       run('bare', 0, undefined, 20_000),

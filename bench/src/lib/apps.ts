@@ -35,6 +35,11 @@ import type {
 export type Framework = 'express' | 'fastify' | 'koa'
 export type Variant =
   | 'bare'
+  /**
+   * A second bare server, measured as a limiter is: the HTTP section's A/A control, whose ratio
+   * to bare shows how far the harness itself strays from 1.00.
+   */
+  | 'control'
   /** A pass-through middleware: what any limiter pays for being one. */
   | 'noop'
   /** A pass-through middleware that sets the two draft-8 headers Tollgate sends, as constants. */
@@ -182,6 +187,7 @@ async function expressLimiter(spec: ServerSpec): Promise<express.RequestHandler 
   const many = spec.keys === 'many'
   switch (spec.variant) {
     case 'bare':
+    case 'control':
       return undefined
     case 'noop':
       return (_req, _res, next) => next()
@@ -257,6 +263,7 @@ async function fastifyApp(spec: ServerSpec, probe?: Probe): Promise<FastifyInsta
   }
   switch (spec.variant) {
     case 'bare':
+    case 'control':
       break
     case 'noop':
       addHook((_request, _reply, done) => done())
@@ -397,6 +404,7 @@ async function koaLimiter(spec: ServerSpec): Promise<Koa.Middleware | undefined>
   const many = spec.keys === 'many'
   switch (spec.variant) {
     case 'bare':
+    case 'control':
       return undefined
     case 'noop':
       return (_ctx, next) => next()

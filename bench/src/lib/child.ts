@@ -68,6 +68,11 @@ export class ServerProcess<Stats> {
     readonly port: number,
   ) {}
 
+  /** The server's process id. */
+  get pid(): number {
+    return this.child.pid!
+  }
+
   static start<S>(name: string, spec: unknown, options: ChildOptions): Promise<ServerProcess<S>> {
     return new Promise((resolve, reject) => {
       const child = spawnWorker(name, spec, options.nodeArgs)

@@ -3,8 +3,10 @@ export interface Config {
   readonly mode: 'full' | 'smoke'
   readonly core: { readonly rounds: number; readonly minCpuMs: number; readonly warmupMs: number }
   readonly http: {
-    /** Interleaved rounds of the one-key cases (servers stay up between rounds). */
+    /** Interleaved rounds of the one-key cases. */
     readonly rounds: number
+    /** The one-key servers are started afresh before every this many rounds. */
+    readonly restartEvery: number
     readonly connections: number
     /** Seconds of load per one-key case and round. */
     readonly seconds: number
@@ -50,7 +52,15 @@ export interface Config {
 export const FULL: Config = {
   mode: 'full',
   core: { rounds: 3, minCpuMs: 700, warmupMs: 500 },
-  http: { rounds: 8, connections: 50, seconds: 1.5, manyRounds: 3, manySeconds: 3, warmupSeconds: 0.75 },
+  http: {
+    rounds: 8,
+    restartEvery: 2,
+    connections: 50,
+    seconds: 1.5,
+    manyRounds: 3,
+    manySeconds: 3,
+    warmupSeconds: 0.75,
+  },
   redis: { rounds: 3, inflight: [1, 50, 500], warmupMs: 1000, measureMs: 4000, ceilingRequests: 200_000 },
   memory: {
     keys: 1_000_000,
@@ -66,7 +76,15 @@ export const FULL: Config = {
 export const SMOKE: Config = {
   mode: 'smoke',
   core: { rounds: 1, minCpuMs: 30, warmupMs: 20 },
-  http: { rounds: 1, connections: 50, seconds: 0.3, manyRounds: 1, manySeconds: 0.3, warmupSeconds: 0.1 },
+  http: {
+    rounds: 1,
+    restartEvery: 1,
+    connections: 50,
+    seconds: 0.3,
+    manyRounds: 1,
+    manySeconds: 0.3,
+    warmupSeconds: 0.1,
+  },
   redis: { rounds: 1, inflight: [1, 50, 500], warmupMs: 50, measureMs: 200, ceilingRequests: 5_000 },
   memory: { keys: 20_000, floodKeys: 200_000, floodMax: 10_000, floodTimeLimitMs: 10_000, serverKeys: 2_000 },
   attack: { inflight: 50, warmupMs: 50, measureMs: 200 },

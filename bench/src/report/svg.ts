@@ -8,6 +8,7 @@ const COLORS: Record<string, string> = {
   'tollgate-stacked': '#1e3a8a',
   headers: '#d1d5db',
   floor: '#fbbf24',
+  control: '#e5e7eb',
   'express-rate-limit': '#9ca3af',
   'rate-limiter-flexible': '#6b7280',
   '@fastify/rate-limit': '#9ca3af',
@@ -20,6 +21,7 @@ const LABELS: Record<string, string> = {
   'tollgate-stacked': 'Tollgate, two stacked limiters',
   headers: 'only the two headers (no limiter)',
   floor: 'floor: a minimal limiter with the headers',
+  control: 'bare again (A/A control)',
 }
 
 const TITLE = 'HTTP req/s relative to the bare server (1.00 = no overhead), one key, autocannon -c 50'

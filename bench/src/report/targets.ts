@@ -58,6 +58,7 @@ const HELPERS = new Set([
   'noop',
   'headers',
   'floor',
+  'control',
 ])
 
 export function judge(results: Results): TargetLine[] {
@@ -98,13 +99,17 @@ export function judge(results: Results): TargetLine[] {
       const noHeadersText = noHeaders
         ? `; Tollgate with headers: false ${f2(noHeaders.ratio)} (${f2(noHeaders.ratioRange[0])}–${f2(noHeaders.ratioRange[1])})`
         : ''
+      const control = httpRow(framework, 'control', 'memory')
+      const controlText = control
+        ? `; bare again (A/A control): ${f2(control.ratio)} (${f2(control.ratioRange[0])}–${f2(control.ratioRange[1])})`
+        : ''
       const bare = bareOf(framework)
       lines.push(
         judged(
           {
             area,
             target: text,
-            measured: `${f2(row.ratio)} (${f2(row.ratioRange[0])}–${f2(row.ratioRange[1])}); peers: ${peers}${floorText}${minimalText}${noHeadersText}`,
+            measured: `${f2(row.ratio)} (${f2(row.ratioRange[0])}–${f2(row.ratioRange[1])}); peers: ${peers}${floorText}${minimalText}${noHeadersText}${controlText}`,
             pass: row.ratio >= target,
           },
           () =>

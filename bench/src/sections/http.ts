@@ -1,6 +1,7 @@
 import { retryOnce, ServerProcess } from '../lib/child.ts'
 import { median, minMax } from '../lib/common.ts'
 import { type Context, missing, rotate } from '../lib/context.ts'
+import { type Pinning, pinLoadGenerator, pinProcess } from '../lib/cpus.ts'
 import { load } from '../lib/load.ts'
 import { diffCounters, totalCalls } from '../lib/redis-server.ts'
 import type { Framework, ServerSpec, ServerStats, Variant } from '../workers/server.ts'
@@ -72,6 +73,8 @@ export interface HttpSection {
   }[]
   readonly runs: readonly HttpRun[]
   readonly notes: readonly string[]
+  /** Where the load generator and the servers ran (absent in results of earlier versions). */
+  readonly pinning?: Pinning
 }
 
 interface Case {
@@ -84,6 +87,9 @@ function cases(ctx: Context, notes: string[]): Case[] {
   const list: Case[] = []
   for (const framework of FRAMEWORKS) {
     list.push({ framework, variant: 'bare', store: 'memory' })
+    // A/A: a second bare server, run as a limiter is. How far its ratio strays from 1.00 is the
+    // harness's own error, against which the limiters' ratios are read.
+    list.push({ framework, variant: 'control', store: 'memory' })
     // The floor of any limiter that sends standard headers: a middleware that only sets them.
     list.push({ framework, variant: 'headers', store: 'memory' })
     // The floor of any limiter that sends them: the least a GCRA limiter keyed in lru-cache does.
@@ -118,13 +124,27 @@ function cases(ctx: Context, notes: string[]): Case[] {
  */
 export const SERVER_NODE_ARGS: readonly string[] = ['--no-memory-reducer']
 
-function startServer(ctx: Context, c: Case, keys: Keys): Promise<ServerProcess<ServerStats>> {
+async function startServer(
+  ctx: Context,
+  pinning: Pinning,
+  c: Case,
+  keys: Keys,
+): Promise<ServerProcess<ServerStats>> {
   const redis = c.store === 'redis' ? ctx.redis : undefined
   const spec: ServerSpec = { ...c, keys, ...(redis ? { redisPort: redis.port } : {}) }
-  return retryOnce(
+  const server = await retryOnce(
     () => ServerProcess.start<ServerStats>('server', spec, { nodeArgs: SERVER_NODE_ARGS, timeoutMs: 30_000 }),
     ctx.log,
   )
+  if (pinning.pinned) {
+    try {
+      pinProcess(server.pid, pinning.server)
+    } catch (error) {
+      await server.stop()
+      throw error
+    }
+  }
+  return server
 }
 
 /**
@@ -209,6 +229,7 @@ export function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 
           'tollgate-stacked',
           'headers',
           'floor',
+          'control',
           ...PEERS[framework],
         ] as const) {
           const mine = runs.filter(
@@ -252,29 +273,45 @@ function failed(ctx: Context, notes: string[], c: Case, keys: Keys, error: unkno
 }
 
 /**
- * One key: every server of a framework (bare and each limiter) starts once and stays up; then, in
- * each of many short rounds, the load goes to each limiter in turn (order rotated per round) with
- * bare before, between and after them. A shared VM's speed changes in steps lasting seconds
- * (bare Fastify on one AMD EPYC VM: 21–26k and 38–42k req/s); a limiter compared with the bare
- * runs seconds away from it sees the same step far more often than one compared with its round's
- * first and last runs, half a minute apart.
+ * One key: every server of a framework (bare and each limiter) is up at once; in each of many
+ * short rounds, the load goes to each limiter in turn (order rotated per round) with bare before,
+ * between and after them. A shared VM's speed changes in steps lasting seconds (bare Fastify on
+ * one AMD EPYC VM: 21–26k and 38–42k req/s); a limiter compared with the bare runs seconds away
+ * from it sees the same step far more often than one compared with its round's first and last
+ * runs, half a minute apart. Every `restartEvery` rounds, all the framework's servers are started
+ * afresh: a process can run a few percent faster or slower than another running the same code for
+ * its whole life (its heap's and code's addresses, its hash seed), which no number of rounds
+ * against the same bare process would average out.
  */
-async function oneKey(ctx: Context, list: readonly Case[], notes: string[], runs: HttpRun[]): Promise<void> {
-  const { rounds, seconds } = ctx.config.http
+async function oneKey(
+  ctx: Context,
+  pinning: Pinning,
+  list: readonly Case[],
+  notes: string[],
+  runs: HttpRun[],
+): Promise<void> {
+  const { rounds, seconds, restartEvery } = ctx.config.http
   for (const framework of FRAMEWORKS) {
     const group = list.filter((c) => c.framework === framework)
     const servers = new Map<Case, ServerProcess<ServerStats>>()
+    const stopAll = async () => {
+      for (const server of servers.values()) await server.stop()
+      servers.clear()
+    }
     try {
-      for (const c of group) {
-        try {
-          servers.set(c, await startServer(ctx, c, 'one'))
-        } catch (error) {
-          failed(ctx, notes, c, 'one', error)
-        }
-      }
       const bare = group.find((c) => c.variant === 'bare')!
       const limiters = group.filter((c) => c !== bare)
       for (let round = 0; round < rounds; round++) {
+        if (round % restartEvery === 0) {
+          await stopAll()
+          for (const c of group) {
+            try {
+              servers.set(c, await startServer(ctx, pinning, c, 'one'))
+            } catch (error) {
+              failed(ctx, notes, c, 'one', error)
+            }
+          }
+        }
         const sequence = [bare, ...rotate(limiters, round).flatMap((c) => [c, bare])]
         for (const [slot, c] of sequence.entries()) {
           const server = servers.get(c)
@@ -289,7 +326,7 @@ async function oneKey(ctx: Context, list: readonly Case[], notes: string[], runs
         }
       }
     } finally {
-      for (const server of servers.values()) await server.stop()
+      await stopAll()
       if (ctx.redis) await ctx.redis.flush()
     }
   }
@@ -301,6 +338,7 @@ async function oneKey(ctx: Context, list: readonly Case[], notes: string[], runs
  */
 async function manyKeys(
   ctx: Context,
+  pinning: Pinning,
   list: readonly Case[],
   notes: string[],
   runs: HttpRun[],
@@ -312,7 +350,7 @@ async function manyKeys(
       const bare = list.find((c) => c.framework === framework && c.variant === 'bare')!
       for (const c of [bare, ...rotate(limiters, round), bare]) {
         try {
-          const server = await startServer(ctx, c, 'many')
+          const server = await startServer(ctx, pinning, c, 'many')
           try {
             const run = await measure(ctx, server, c, 'many', round, manySeconds)
             runs.push(run)
@@ -335,7 +373,13 @@ export async function httpSection(ctx: Context): Promise<HttpSection> {
   const list = cases(ctx, notes)
   if (!ctx.redis) notes.push('Redis-store cases skipped: no redis-server')
   const runs: HttpRun[] = []
-  await oneKey(ctx, list, notes, runs)
-  await manyKeys(ctx, list, notes, runs)
-  return { ...summarise(runs), runs, notes }
+  const { pinning, restore } = pinLoadGenerator()
+  if (!pinning.pinned) notes.push(`load generator and servers not pinned to CPUs: ${pinning.why}`)
+  try {
+    await oneKey(ctx, pinning, list, notes, runs)
+    await manyKeys(ctx, pinning, list, notes, runs)
+  } finally {
+    restore()
+  }
+  return { ...summarise(runs), runs, notes, pinning }
 }
