@@ -7,6 +7,8 @@ export interface Config {
     readonly rounds: number
     /** The one-key servers are started afresh before every this many rounds. */
     readonly restartEvery: number
+    /** Seconds of load each one-key server gets once started, before its first round. */
+    readonly startWarmupSeconds: number
     readonly connections: number
     /** Seconds of load per one-key case and round. */
     readonly seconds: number
@@ -54,7 +56,8 @@ export const FULL: Config = {
   core: { rounds: 3, minCpuMs: 700, warmupMs: 500 },
   http: {
     rounds: 8,
-    restartEvery: 2,
+    restartEvery: 4,
+    startWarmupSeconds: 3,
     connections: 50,
     seconds: 1.5,
     manyRounds: 3,
@@ -79,6 +82,7 @@ export const SMOKE: Config = {
   http: {
     rounds: 1,
     restartEvery: 1,
+    startWarmupSeconds: 0.1,
     connections: 50,
     seconds: 0.3,
     manyRounds: 1,
