@@ -30,7 +30,7 @@ import { ratioChart } from './report/svg.ts'
 import { httpTarget } from './report/targets.ts'
 import { attackSection } from './sections/attack.ts'
 import { coreSection } from './sections/core.ts'
-import { httpSection } from './sections/http.ts'
+import { httpSection, summarise } from './sections/http.ts'
 import { injectSection } from './sections/inject.ts'
 import { memorySection } from './sections/memory.ts'
 import { profileSection } from './sections/profile.ts'
@@ -85,9 +85,12 @@ const writeReport = (results: Results) => {
   writeFileSync(join(outDir, 'RESULTS.md'), renderMarkdown(results, config, chart))
 }
 
-// `--render`: rewrite RESULTS.md and the chart from the last run's results, measuring nothing.
+// `--render`: rewrite RESULTS.md and the chart from the last run's results, measuring nothing. The
+// HTTP rows are summarised again from the raw runs, so a change to how they are summarised shows.
 if (values.render) {
-  writeReport(JSON.parse(readFileSync(jsonFile, 'utf8')) as Results)
+  const results = JSON.parse(readFileSync(jsonFile, 'utf8')) as Results
+  if (results.http?.runs.length) results.http = { ...results.http, ...summarise(results.http.runs) }
+  writeReport(results)
   process.exit(0)
 }
 

@@ -43,7 +43,28 @@ describe('HTTP ratios', () => {
       run('bare', 0, 2, 20_000),
     ])
     expect(rows.find((r) => r.variant === 'control')?.ratio).toBeCloseTo(0.95)
+    expect(rows.find((r) => r.variant === 'control')?.vsControl).toBeUndefined()
     expect(bare.find((b) => b.framework === 'fastify')?.rps).toBe(20_000)
+  })
+
+  test('a limiter is also compared with the A/A control of its round', () => {
+    const { rows } = summarise([
+      run('bare', 0, 0, 20_000),
+      run('control', 0, 1, 16_000),
+      run('bare', 0, 2, 20_000),
+      run('tollgate', 0, 3, 15_000),
+      run('bare', 0, 4, 20_000),
+      run('bare', 1, 0, 30_000),
+      run('tollgate', 1, 1, 27_000),
+      run('bare', 1, 2, 30_000),
+      run('control', 1, 3, 30_000),
+      run('bare', 1, 4, 30_000),
+    ])
+    const tollgate = rows.find((r) => r.variant === 'tollgate')!
+    // Round 0: 0.75 ÷ 0.8; round 1: 0.9 ÷ 1.
+    expect(tollgate.vsControl).toBeCloseTo((0.75 / 0.8 + 0.9) / 2)
+    expect(tollgate.vsControlRange?.[0]).toBeCloseTo(0.9)
+    expect(tollgate.vsControlRange?.[1]).toBeCloseTo(0.9375)
   })
 
   test('runs without slots (earlier results) are compared with their round’s bare runs', () => {
@@ -104,14 +125,20 @@ describe('an HTTP memory-store target against the floor', () => {
     redisCallsPerRequest: undefined,
     rejected: 0,
   })
-  const expressMemory = (floorRatio: number) => {
+  const expressMemory = (
+    floorRatio: number,
+    control?: { ratio: number; tollgate: number; floor?: number },
+  ) => {
+    const overControl = (ratio: number | undefined) =>
+      control && ratio !== undefined ? { vsControl: ratio, vsControlRange: [ratio, ratio] } : {}
     const results = {
       http: {
         rows: [
-          row('tollgate', 0.89, 11),
-          row('headers', 0.98, 1.8),
-          row('floor', floorRatio, 2),
+          { ...row('tollgate', 0.89, 11), ...overControl(control?.tollgate) },
+          { ...row('headers', 0.98, 1.8), ...overControl(1.05) },
+          { ...row('floor', floorRatio, 2), ...overControl(control?.floor) },
           row('tollgate-no-headers', 0.94, 5.6),
+          ...(control ? [row('control', control.ratio, 3)] : []),
         ],
         bare: [{ framework: 'express', keys: 'one', rps: 10_000, p99: 1, cpuPerRequest: 90 }],
         runs: [],
@@ -134,5 +161,24 @@ describe('an HTTP memory-store target against the floor', () => {
     expect(line.why).toContain("reaches 0.98 ≥ 0.97: Tollgate's work over the floor is the gap")
     expect(line.why).toContain("Plan: bring Tollgate's middleware to the floor's cost")
     expect(line.why).not.toContain('no such limiter')
+  })
+
+  test('a control under the target judges Tollgate against the control', () => {
+    const met = expressMemory(0.98, { ratio: 0.9, tollgate: 0.99 })
+    expect(met.pass).toBe(true)
+    expect(met.measured).toContain('met against the A/A control')
+    const missed = expressMemory(0.98, { ratio: 0.9, tollgate: 0.95 })
+    expect(missed.pass).toBe(false)
+    expect(missed.why).toMatch(/^the A\/A control .* gives 0\.90 < 0\.97: .* Tollgate gives 0\.95 < 0\.97; /)
+    // The references are judged on the same basis: against the control the floor gives 0.99.
+    const floorMeets = expressMemory(0.93, { ratio: 0.9, tollgate: 0.95, floor: 0.99 })
+    expect(floorMeets.why).toContain("reaches 0.99 ≥ 0.97: Tollgate's work over the floor is the gap")
+    expect(floorMeets.why).not.toContain('no such limiter')
+  })
+
+  test('a control that meets the target leaves the judgement on the ratio to bare', () => {
+    const line = expressMemory(0.98, { ratio: 0.99, tollgate: 0.99 })
+    expect(line.pass).toBe(false)
+    expect(line.measured).not.toContain('met against')
   })
 })

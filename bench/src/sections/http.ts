@@ -52,6 +52,13 @@ export interface HttpRow {
   readonly rps: number
   readonly ratio: number
   readonly ratioRange: [number, number]
+  /**
+   * Median over rounds of this case's ratio ÷ the A/A control's ratio in the same round: req/s
+   * against a bare server measured as the limiters are (idle between its turns, as they are),
+   * which the bare runs between every two limiters are not. Absent without control runs.
+   */
+  readonly vsControl?: number
+  readonly vsControlRange?: [number, number]
   readonly p99: number
   readonly bareP99: number
   readonly cpuPerRequest: number
@@ -236,7 +243,19 @@ export function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 
             (r) => r.framework === framework && r.keys === keys && r.variant === variant && r.store === store,
           )
           if (!mine.length) continue
-          const ratios = mine.map((r) => r.rps / (bareOf(r)?.rps ?? Number.NaN))
+          const ratioOf = (r: HttpRun) => r.rps / (bareOf(r)?.rps ?? Number.NaN)
+          const ratios = mine.map(ratioOf)
+          // This case's ratio over the control's in the same round, for rounds that have both.
+          const overControl = mine.flatMap((r) => {
+            const control = runs.find(
+              (c) =>
+                c.variant === 'control' &&
+                c.framework === framework &&
+                c.keys === keys &&
+                c.round === r.round,
+            )
+            return control === undefined || variant === 'control' ? [] : [ratioOf(r) / ratioOf(control)]
+          })
           rows.push({
             framework,
             variant,
@@ -245,6 +264,9 @@ export function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 
             rps: median(mine.map((r) => r.rps)),
             ratio: median(ratios),
             ratioRange: minMax(ratios),
+            ...(overControl.length
+              ? { vsControl: median(overControl), vsControlRange: minMax(overControl) }
+              : {}),
             p99: median(mine.map((r) => r.p99)),
             bareP99: median(bareRuns.map((r) => r.p99)),
             cpuPerRequest: median(mine.map((r) => r.cpuPerRequest)),
