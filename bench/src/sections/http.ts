@@ -131,9 +131,17 @@ function cases(ctx: Context, notes: string[]): Case[] {
  */
 export const SERVER_NODE_ARGS: readonly string[] = ['--no-memory-reducer']
 
+/** What the one-key and 100,000-keys parts of the section share: its cases, CPUs and results so far. */
+interface Session {
+  readonly ctx: Context
+  readonly pinning: Pinning
+  readonly list: readonly Case[]
+  readonly notes: string[]
+  readonly runs: HttpRun[]
+}
+
 async function startServer(
-  ctx: Context,
-  pinning: Pinning,
+  { ctx, pinning }: Session,
   c: Case,
   keys: Keys,
 ): Promise<ServerProcess<ServerStats>> {
@@ -246,16 +254,19 @@ export function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 
           const ratioOf = (r: HttpRun) => r.rps / (bareOf(r)?.rps ?? Number.NaN)
           const ratios = mine.map(ratioOf)
           // This case's ratio over the control's in the same round, for rounds that have both.
-          const overControl = mine.flatMap((r) => {
-            const control = runs.find(
-              (c) =>
-                c.variant === 'control' &&
-                c.framework === framework &&
-                c.keys === keys &&
-                c.round === r.round,
-            )
-            return control === undefined || variant === 'control' ? [] : [ratioOf(r) / ratioOf(control)]
-          })
+          const overControl =
+            variant === 'control'
+              ? []
+              : mine.flatMap((r) => {
+                  const control = runs.find(
+                    (c) =>
+                      c.variant === 'control' &&
+                      c.framework === framework &&
+                      c.keys === keys &&
+                      c.round === r.round,
+                  )
+                  return control === undefined ? [] : [ratioOf(r) / ratioOf(control)]
+                })
           rows.push({
             framework,
             variant,
@@ -309,13 +320,8 @@ function failed(ctx: Context, notes: string[], c: Case, keys: Keys, error: unkno
  * complete run, Express: the median ratio of every limiter and of the A/A control was 0.71 in
  * the rounds right after a start and 0.84 in the others; Koa 0.80 and 0.84).
  */
-async function oneKey(
-  ctx: Context,
-  pinning: Pinning,
-  list: readonly Case[],
-  notes: string[],
-  runs: HttpRun[],
-): Promise<void> {
+async function oneKey(session: Session): Promise<void> {
+  const { ctx, list, notes, runs } = session
   const { rounds, seconds, restartEvery, startWarmupSeconds, connections } = ctx.config.http
   for (const framework of FRAMEWORKS) {
     const group = list.filter((c) => c.framework === framework)
@@ -332,7 +338,7 @@ async function oneKey(
           await stopAll()
           for (const c of group) {
             try {
-              servers.set(c, await startServer(ctx, pinning, c, 'one'))
+              servers.set(c, await startServer(session, c, 'one'))
             } catch (error) {
               failed(ctx, notes, c, 'one', error)
             }
@@ -369,13 +375,8 @@ async function oneKey(
  * 100,000 keys: a fresh server per case, so every key it sees is new to it (the insert path, and
  * eviction where a store is bounded); bare first and last in each round, limiters rotated.
  */
-async function manyKeys(
-  ctx: Context,
-  pinning: Pinning,
-  list: readonly Case[],
-  notes: string[],
-  runs: HttpRun[],
-): Promise<void> {
+async function manyKeys(session: Session): Promise<void> {
+  const { ctx, list, notes, runs } = session
   const { manyRounds, manySeconds } = ctx.config.http
   for (let round = 0; round < manyRounds; round++) {
     for (const framework of FRAMEWORKS) {
@@ -383,7 +384,7 @@ async function manyKeys(
       const bare = list.find((c) => c.framework === framework && c.variant === 'bare')!
       for (const c of [bare, ...rotate(limiters, round), bare]) {
         try {
-          const server = await startServer(ctx, pinning, c, 'many')
+          const server = await startServer(session, c, 'many')
           try {
             const run = await measure(ctx, server, c, 'many', round, manySeconds)
             runs.push(run)
@@ -409,10 +410,18 @@ export async function httpSection(ctx: Context): Promise<HttpSection> {
   const { pinning, restore } = pinLoadGenerator()
   if (!pinning.pinned) notes.push(`load generator and servers not pinned to CPUs: ${pinning.why}`)
   try {
-    await oneKey(ctx, pinning, list, notes, runs)
-    await manyKeys(ctx, pinning, list, notes, runs)
+    const session: Session = { ctx, pinning, list, notes, runs }
+    await oneKey(session)
+    await manyKeys(session)
   } finally {
-    restore()
+    try {
+      restore()
+    } catch (error) {
+      // The results stand; only the sections after this one run on fewer CPUs.
+      const message = `could not give the orchestrator its CPUs back: ${(error as Error).message.split('\n')[0]}`
+      ctx.log(message)
+      notes.push(message)
+    }
   }
   return { ...summarise(runs), runs, notes, pinning }
 }
