@@ -25,6 +25,12 @@ export interface HttpRun {
    * versions and for 100,000 keys, whose limiters are compared with their round's bare runs.
    */
   readonly slot?: number
+  /**
+   * Which of its case's processes served the run: with one key, each bare slot of a round has a
+   * bare process of its own (see {@link schedule}); every other case has one process (0). Absent
+   * in results of earlier versions and for 100,000 keys.
+   */
+  readonly server?: number
   readonly framework: Framework
   readonly variant: Variant
   /** `memory` for bare servers (they have no store). */
@@ -53,9 +59,9 @@ export interface HttpRow {
   readonly ratio: number
   readonly ratioRange: [number, number]
   /**
-   * Median over rounds of this case's ratio ÷ the A/A control's ratio in the same round: req/s
-   * against a bare server measured as the limiters are (idle between its turns, as they are),
-   * which the bare runs between every two limiters are not. Absent without control runs.
+   * Median over rounds of this case's ratio ÷ the A/A control's ratio in the same round: this
+   * case's req/s against a second bare server measured as the limiters are, which removes what
+   * error of the harness the control shows. Absent without control runs.
    */
   readonly vsControl?: number
   readonly vsControlRange?: [number, number]
@@ -175,7 +181,7 @@ async function measure(
   keys: Keys,
   round: number,
   seconds: number,
-  slot?: number,
+  at?: { readonly slot: number; readonly server: number },
 ): Promise<HttpRun> {
   const redis = c.store === 'redis' ? ctx.redis : undefined
   const { connections, warmupSeconds } = ctx.config.http
@@ -187,7 +193,7 @@ async function measure(
   const redisDelta = redis && redisBefore ? diffCounters(redisBefore, await redis.counters()) : undefined
   return {
     round,
-    ...(slot === undefined ? {} : { slot }),
+    ...(at === undefined ? {} : { slot: at.slot, server: at.server }),
     framework: c.framework,
     variant: c.variant,
     store: c.store,
@@ -295,7 +301,7 @@ export function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 
 
 function logRun(ctx: Context, run: HttpRun): void {
   ctx.log(
-    `http r${run.round + 1} ${run.keys} ${run.framework} ${run.variant} (${run.store}): ${Math.round(run.rps)} req/s, p99 ${run.p99} ms, ${run.cpuPerRequest.toFixed(1)} µs CPU/req${run.non2xx + run.errors ? `, ${run.non2xx} non-2xx, ${run.errors} errors` : ''}`,
+    `http r${run.round + 1} ${run.keys} ${run.framework} ${run.variant} (${run.store})${run.variant === 'bare' && run.server !== undefined ? ` #${run.server}` : ''}: ${Math.round(run.rps)} req/s, p99 ${run.p99} ms, ${run.cpuPerRequest.toFixed(1)} µs CPU/req${run.non2xx + run.errors ? `, ${run.non2xx} non-2xx, ${run.errors} errors` : ''}`,
   )
 }
 
@@ -305,62 +311,90 @@ function failed(ctx: Context, notes: string[], c: Case, keys: Keys, error: unkno
   if (!notes.includes(message)) notes.push(message)
 }
 
+/** One process of the one-key part: its case, and which of the case's processes it is. */
+interface Member {
+  readonly c: Case
+  readonly server: number
+}
+
 /**
- * One key: every server of a framework (bare and each limiter) is up at once; in each of many
- * short rounds, the load goes to each limiter in turn (order rotated per round) with bare before,
- * between and after them. A shared VM's speed changes in steps lasting seconds (bare Fastify on
- * one AMD EPYC VM: 21–26k and 38–42k req/s); a limiter compared with the bare runs seconds away
- * from it sees the same step far more often than one compared with its round's first and last
- * runs, half a minute apart. Every `restartEvery` rounds, all the framework's servers are started
- * afresh: a process can run a few percent faster or slower than another running the same code for
- * its whole life (its heap's and code's addresses, its hash seed), which no number of rounds
- * against the same bare process would average out. Each server then gets `startWarmupSeconds` of
- * load before its first round: with only the 0.75 s of warm-up every run gets, the first round
- * after a start found the limiters colder than bare, which runs between every two of them (one
- * complete run, Express: the median ratio of every limiter and of the A/A control was 0.71 in
- * the rounds right after a start and 0.84 in the others; Koa 0.80 and 0.84).
+ * One round's order of the one-key part: bare before, between and after the limiters (rotated per
+ * round), each bare slot served by a bare process of its own (rotated too). Every process, bare or
+ * not, so runs once per round and idles for the rest of it. With one bare process serving every
+ * bare slot, bare ran every other turn and was always warm while each limiter idled for a round;
+ * an A/A control (a second bare server, run as a limiter is) then made 0.92 of bare's req/s on
+ * Express, 0.98 on Fastify and 0.94 on Koa, a bias every limiter's ratio carried.
+ */
+export function schedule<T>(bares: readonly T[], limiters: readonly T[], round: number): T[] {
+  if (bares.length !== limiters.length + 1) {
+    throw new Error(
+      `schedule: ${limiters.length} limiters need ${limiters.length + 1} bare processes, not ${bares.length}`,
+    )
+  }
+  const b = rotate(bares, round)
+  return [b[0]!, ...rotate(limiters, round).flatMap((c, i) => [c, b[i + 1]!])]
+}
+
+/**
+ * One key: every server of a framework is up at once; in each of many short rounds, the load goes
+ * to each limiter in turn (order rotated per round) with bare before, between and after them, each
+ * bare turn on a bare process of its own (see {@link schedule}). A shared VM's speed changes in
+ * steps lasting seconds (bare Fastify on one AMD EPYC VM: 21–26k and 38–42k req/s); a limiter
+ * compared with the bare runs seconds away from it sees the same step far more often than one
+ * compared with its round's first and last runs, half a minute apart. Every `restartEvery`
+ * rounds, all the framework's servers are started afresh: a process can run a few percent faster
+ * or slower than another running the same code for its whole life (its heap's and code's
+ * addresses, its hash seed), which no number of rounds against the same bare process would
+ * average out. Each server then gets `startWarmupSeconds` of load before its first round: with
+ * only the 0.75 s of warm-up every run gets, the first round after a start found the limiters
+ * colder than bare, which then ran between every two of them (one complete run, Express: the
+ * median ratio of every limiter and of the A/A control was 0.71 in the rounds right after a start
+ * and 0.84 in the others; Koa 0.80 and 0.84).
  */
 async function oneKey(session: Session): Promise<void> {
   const { ctx, list, notes, runs } = session
   const { rounds, seconds, restartEvery, startWarmupSeconds, connections } = ctx.config.http
   for (const framework of FRAMEWORKS) {
     const group = list.filter((c) => c.framework === framework)
-    const servers = new Map<Case, ServerProcess<ServerStats>>()
+    const bare = group.find((c) => c.variant === 'bare')!
+    const limiters: Member[] = group.filter((c) => c !== bare).map((c) => ({ c, server: 0 }))
+    const bares: Member[] = Array.from({ length: limiters.length + 1 }, (_, server) => ({ c: bare, server }))
+    const servers = new Map<Member, ServerProcess<ServerStats>>()
     const stopAll = async () => {
       for (const server of servers.values()) await server.stop()
       servers.clear()
     }
     try {
-      const bare = group.find((c) => c.variant === 'bare')!
-      const limiters = group.filter((c) => c !== bare)
       for (let round = 0; round < rounds; round++) {
         if (round % restartEvery === 0) {
           await stopAll()
-          for (const c of group) {
+          for (const member of [...bares, ...limiters]) {
             try {
-              servers.set(c, await startServer(session, c, 'one'))
+              servers.set(member, await startServer(session, member.c, 'one'))
             } catch (error) {
-              failed(ctx, notes, c, 'one', error)
+              failed(ctx, notes, member.c, 'one', error)
             }
           }
-          for (const [c, server] of servers) {
+          for (const [member, server] of servers) {
             try {
               await load({ port: server.port, connections, seconds: startWarmupSeconds, keys: 'one' })
             } catch (error) {
-              failed(ctx, notes, c, 'one', error)
+              failed(ctx, notes, member.c, 'one', error)
             }
           }
         }
-        const sequence = [bare, ...rotate(limiters, round).flatMap((c) => [c, bare])]
-        for (const [slot, c] of sequence.entries()) {
-          const server = servers.get(c)
+        for (const [slot, member] of schedule(bares, limiters, round).entries()) {
+          const server = servers.get(member)
           if (server === undefined) continue
           try {
-            const run = await measure(ctx, server, c, 'one', round, seconds, slot)
+            const run = await measure(ctx, server, member.c, 'one', round, seconds, {
+              slot,
+              server: member.server,
+            })
             runs.push(run)
             logRun(ctx, run)
           } catch (error) {
-            failed(ctx, notes, c, 'one', error)
+            failed(ctx, notes, member.c, 'one', error)
           }
         }
       }
