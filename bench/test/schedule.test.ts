@@ -17,7 +17,7 @@ test('every process runs exactly once per round, bare or not, so each idles as l
   }
 })
 
-test('rotation gives each limiter each position and each bare process each bare slot', () => {
+test('rotation puts each limiter and each bare process first in turn', () => {
   const firstLimiter = new Set<string>()
   const firstBare = new Set<string>()
   for (let round = 0; round < 12; round++) {
