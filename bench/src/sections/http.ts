@@ -132,8 +132,8 @@ function cases(ctx: Context, notes: string[]): Case[] {
  * V8 flags of every measured server. Between its turns a server idles for tens of seconds while the
  * others take the load, and V8's memory reducer then shrinks its heap, which a server under steady
  * load never does: the next turn paid for regrowing it (Fastify + Tollgate, memory store, one key:
- * 15.1 instead of 12.2 µs of server CPU per request with all of the framework's servers up), while
- * bare, which ran twice in a row at each round boundary and allocates little, hardly did.
+ * 15.1 instead of 12.2 µs of server CPU per request with all of the framework's servers up, in a
+ * trial where one bare process served every bare turn and so hardly ever idled).
  */
 export const SERVER_NODE_ARGS: readonly string[] = ['--no-memory-reducer']
 
@@ -171,8 +171,7 @@ async function startServer(
 /**
  * One measurement of a running server: warm-up, then its req/s and CPU (and Redis's) over
  * `seconds` of load. Every run warms up, fresh server or not: a server that waited while the
- * others took the load has cold caches, and would start slower than the bare server, which runs
- * between every two limiters.
+ * others took the load has cold caches, and its first moments would count against it.
  */
 async function measure(
   ctx: Context,
@@ -221,6 +220,11 @@ export function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 
         (r) => r.framework === framework && r.keys === keys && r.variant === 'bare',
       )
       if (!bareRuns.length) continue
+      const controlOf = new Map(
+        runs
+          .filter((r) => r.framework === framework && r.keys === keys && r.variant === 'control')
+          .map((r) => [r.round, r]),
+      )
       // A limiter is compared with the mean of the bare runs next to it in time: with one key, the
       // one just before and the one just after it (a VM's speed changes within seconds); otherwise
       // (100,000 keys, or results without slots) its round's bare runs, first and last.
@@ -264,13 +268,7 @@ export function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 
             variant === 'control'
               ? []
               : mine.flatMap((r) => {
-                  const control = runs.find(
-                    (c) =>
-                      c.variant === 'control' &&
-                      c.framework === framework &&
-                      c.keys === keys &&
-                      c.round === r.round,
-                  )
+                  const control = controlOf.get(r.round)
                   return control === undefined ? [] : [ratioOf(r) / ratioOf(control)]
                 })
           rows.push({
