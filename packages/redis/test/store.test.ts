@@ -88,9 +88,8 @@ describe('scripts', () => {
     const others = Array.from({ length: 5 }, () => other.consume('crowd'))
     const decisions = await Promise.all(pending)
     const otherDecisions = await Promise.all(others)
-    // The first request goes at once (nothing in flight); the other 199: 4 calls of 50 (at most 64
-    // each); the other script's 5 requests: one call.
-    expect(await calls('evalsha')).toBe(6)
+    // 200 requests: 4 calls of 50 (at most 64 each); the other script's 5 requests: one call.
+    expect(await calls('evalsha')).toBe(5)
     // Order within and across batches is the order of the calls: remaining counts down, then the limit holds.
     expect(decisions.map((d) => d.remaining)).toEqual([
       ...Array.from({ length: 150 }, (_, i) => 149 - i),
@@ -114,7 +113,7 @@ describe('scripts', () => {
     await limiter.consume('warmup')
     await client.config('RESETSTAT')
     const decisions = await Promise.all(Array.from({ length: 129 }, (_, i) => limiter.consume(`k${i % 3}`)))
-    // The first request went alone (nothing in flight), the other 128 in two calls of 64.
+    // 129 requests: three calls of 43 (at most 64 each).
     expect(await calls('evalsha')).toBe(3)
     expect(decisions.every((d) => d.allowed && d.reason === 'ok')).toBe(true)
     // Each key's n-th request leaves 100 - n on the tightest rate (limit 100), whichever call it was in.
@@ -129,26 +128,22 @@ describe('scripts', () => {
     const limiter = createLimiter({ limit: 100, window: '1h', global: { limit: 1000, window: '1h' }, store })
     await limiter.consume('warmup')
     await client.config('RESETSTAT')
-    // Something in flight, so the next 40 requests (30 on one key, 10 on another) queue for one turn.
-    const first = limiter.consume('hot')
-    const batch = [
+    // 40 requests in one turn (30 on one key, 10 on another).
+    const decisions = await Promise.all([
       ...Array.from({ length: 30 }, () => limiter.consume('hot')),
       ...Array.from({ length: 10 }, () => limiter.consume('cold')),
-    ]
-    await first
-    const decisions = await Promise.all(batch)
+    ])
     expect(decisions.slice(0, 30).map((d) => d.remaining)).toEqual(
-      Array.from({ length: 30 }, (_, i) => 98 - i),
+      Array.from({ length: 30 }, (_, i) => 99 - i),
     )
     expect(decisions.slice(30).map((d) => d.remaining)).toEqual(Array.from({ length: 10 }, (_, i) => 99 - i))
-    // The lone first call: its key and the ceiling; then the batch, split in two calls (from 16
-    // requests on): each call reads its keys with one MGET and writes "hot", "cold" (second call
-    // only) and the ceiling once.
-    expect(await calls('evalsha')).toBe(3)
+    // Split in two calls of 20 (from 32 requests on): each reads its keys with one MGET and writes
+    // "hot", "cold" (second call only) and the ceiling once.
+    expect(await calls('evalsha')).toBe(2)
     expect(await calls('get')).toBe(0)
-    expect(await calls('mget')).toBe(3)
-    expect(await calls('set')).toBe(2 + 2 + 3)
-    expect((await limiter.peek('hot')).remaining).toBe(69)
+    expect(await calls('mget')).toBe(2)
+    expect(await calls('set')).toBe(2 + 3)
+    expect((await limiter.peek('hot')).remaining).toBe(70)
     expect((await limiter.peek('cold')).remaining).toBe(90)
     await limiter.close()
   })

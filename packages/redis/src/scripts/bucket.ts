@@ -193,7 +193,7 @@ if A[3] == 1 then
     local clock = A[p + 1]
     if clock == clock then now = clock else now = real end
     if count == 1 then
-      -- One request (a call made while none was in flight, as every call at low load): the loop's
+      -- One request (the only one of its turn of the event loop, as most calls at low load): the loop's
       -- decision below in locals, with no tables (a sixth of such a call's instructions).
       local w, max_delay = A[p + 2], A[p + 3]
       local r = 2 + 4 * A[p + 6]
@@ -282,4 +282,4 @@ end
 /** The script for `gcra`, `token-bucket` and `leaky-bucket`. */
 export const BUCKET_SCRIPT = `local PARAMS = 3\n${PRELUDE}${PUT}${SIMPLE}${KERNEL}${DRIVER}`
 /** SHA1 of {@link BUCKET_SCRIPT}, as `SCRIPT LOAD` returns it (a test keeps them in step). */
-export const BUCKET_SHA = 'a0a2e191ec30e17354efb053aea8dd81f458079d'
+export const BUCKET_SHA = '81c7ee4a7e45ae27b24c303b710f5156788b1678'
