@@ -38,13 +38,22 @@ const NO_TOUCH = -(2 ** 30)
 
 /**
  * The counters of one policy namespace: a slab of states (`stride` numbers per
- * key, in place, no allocation per decision), with slot 0 for the namespace's
+ * key, in place, no allocation per decision: the kernel's state, then the
+ * slot's expiry, so that a decision on a key reads one cache line rather than
+ * one in each of two arrays), with slot 0 for the namespace's
  * single shared bucket (keyless fallback, global ceiling). Keyed states are
  * found through the store's LRU cache, which maps `prefix + key` to a slot.
  */
 class Space {
   readonly kernel: Kernel
+  /** Numbers per slot: the kernel's state, then the expiry (see {@link Space.expiry}). */
   readonly stride: number
+  /**
+   * Where in a slot its expiry is (after the kernel's numbers): the store time (ms) at which the
+   * slot's state equals a fresh key's. After it the entry has expired, and the next lookup treats
+   * it as a fresh key (see MemoryStore.find).
+   */
+  readonly expiry: number
   readonly horizon: number
   /**
    * The rate of a single-rate GCRA policy (the default), whose decisions on a stored key take
@@ -53,14 +62,9 @@ class Space {
   readonly gcra: CompiledRate | undefined
   origin = Number.NaN
   singleLive = false
-  /** Store time (ms) after which the shared bucket has expired, as `expires` is for keyed states. */
+  /** Store time (ms) after which the shared bucket has expired, as a slot's expiry is for a keyed state. */
   singleExpires = 0
   slab: Float64Array
-  /**
-   * Store time (ms) at which each slot's state equals a fresh key's: after it the entry has
-   * expired, and the next lookup treats it as a fresh key (see MemoryStore.find).
-   */
-  expires: Float64Array
   /**
    * The key this space's last cache `get` found, its slot, and the store's count of gets and sets
    * then (see `MemoryStore.lookUp`).
@@ -82,13 +86,13 @@ class Space {
     readonly prefix: string,
   ) {
     this.kernel = kernelFor(policy.algorithm)
-    this.stride = this.kernel.stride(policy.rates.length)
+    this.expiry = this.kernel.stride(policy.rates.length)
+    this.stride = this.expiry + 1
     const maxU = Math.max(...policy.rates.map((rate) => rate.u))
     const maxTau = Math.max(...policy.rates.map((rate) => rate.tau))
     this.horizon = Math.floor((SCALED_CEILING - 4 * maxTau) / maxU)
     this.gcra = policy.algorithm === 'gcra' && policy.rates.length === 1 ? policy.rates[0] : undefined
     this.slab = new Float64Array(64 * this.stride)
-    this.expires = new Float64Array(64)
   }
 
   /** Milliseconds since this space's origin; moves the origin when scaled times would grow too large. */
@@ -105,13 +109,10 @@ class Space {
     const reused = this.free.pop()
     if (reused !== undefined) return reused
     const slot = this.used++
-    if (slot >= this.expires.length) {
+    if ((slot + 1) * this.stride > this.slab.length) {
       const slab = new Float64Array(this.slab.length * 2)
       slab.set(this.slab)
       this.slab = slab
-      const expires = new Float64Array(this.expires.length * 2)
-      expires.set(this.expires)
-      this.expires = expires
     }
     return slot
   }
@@ -272,12 +273,15 @@ export class MemoryStore implements SyncStore {
       space.recentTouch = slot === undefined ? NO_TOUCH : touches
       if (slot === undefined) return null
     }
-    // GCRA on the key's one number, its TAT (tatDelay, tatCharge and backlogInspect written out).
+    // GCRA on the key's one number, its TAT (tatDelay, tatCharge and backlogInspect written out),
+    // followed in the slot by its expiry (GCRA keeps one number per rate: `space.expiry` is 1).
     const { u, T, tau } = r
     const nowU = rel * u
+    const slab = space.slab
+    const o = slot * space.stride
     // An expired entry is a fresh key (TAT −∞); any TAT before now decides as now does.
-    const expired = this.time > space.expires[slot]!
-    const stored = space.slab[slot]!
+    const expired = this.time > slab[o + 1]!
+    const stored = slab[o]!
     const tat = expired || stored < nowU ? nowU : stored
     // How far past the tolerance the request would end, in time units; the wait is ⌈excess / u⌉
     // ms, which is over maxDelay exactly when the excess is over maxDelay × u (all integers).
@@ -285,12 +289,12 @@ export class MemoryStore implements SyncStore {
     if (excess > maxDelay * u) return undefined
     const delay = ceilDiv(excess, u)
     const next = Math.max(tat, (rel + delay) * u) + weight * T
-    space.slab[slot] = next
+    slab[o] = next
     // A charge leaves at least one weight's backlog, so resetMs (GCRA's TTL) is over 0.
     const backlog = next - nowU
     const resetMs = ceilDiv(backlog, u)
     const remaining = Math.max(floorDiv(tau - backlog, T), 0)
-    space.expires[slot] = this.time + resetMs
+    slab[o + 1] = this.time + resetMs
     // The limiter's oneRateDecision literal for an allowed keyed request.
     return {
       allowed: true,
@@ -567,7 +571,7 @@ export class MemoryStore implements SyncStore {
   /** The rest of `find` for a keyed target, given what `lookUp` found. */
   private resolve(space: Space, key: string, slot: number | undefined, rel: number, reuse: boolean): number {
     if (slot !== undefined) {
-      if (this.time <= space.expires[slot]!) return slot
+      if (this.time <= space.slab[slot * space.stride + space.expiry]!) return slot
       if (reuse) {
         space.kernel.fresh(space.slab, slot * space.stride, space.policy.rates, rel)
         return slot
@@ -583,7 +587,8 @@ export class MemoryStore implements SyncStore {
    * any other lookup of an expired entry forgets it.
    */
   private forgetUnused(space: Space, key: string | undefined, slot: number): void {
-    if (key !== undefined && slot > SCRATCH && this.time > space.expires[slot]!) this.drop(space.prefix + key)
+    if (key === undefined || slot <= SCRATCH) return
+    if (this.time > space.slab[slot * space.stride + space.expiry]!) this.drop(space.prefix + key)
   }
 
   /**
@@ -601,7 +606,7 @@ export class MemoryStore implements SyncStore {
       else this.drop(space.prefix + key)
       return
     }
-    space.expires[slot] = this.time + ttl
+    space.slab[slot * space.stride + space.expiry] = this.time + ttl
     if (!inserted) return
     this.cache ??= this.createCache()
     this.cache.set(space.prefix + key, slot)
@@ -621,7 +626,7 @@ export class MemoryStore implements SyncStore {
   }
 
   private createCache(): LRUCache<string, number> {
-    // No lru-cache TTLs: the store keeps each entry's expiry itself (Space.expires), so a
+    // No lru-cache TTLs: the store keeps each entry's expiry itself (in its slot), so a
     // lookup costs no clock reads and an entry's expiry moves without a set.
     return new LRUCache<string, number>({
       max: this.max,
@@ -629,7 +634,7 @@ export class MemoryStore implements SyncStore {
         this.forgetRecent()
         const space = this.spaceOf(key)
         if (space) {
-          space.expires[slot] = 0
+          space.slab[slot * space.stride + space.expiry] = 0
           space.release(slot)
         }
       },
