@@ -298,11 +298,11 @@ describe('keys', () => {
   })
 
   test.each([
-    // The bucket script sets an expiry a little longer than it must (an eighth more, at least 1 s),
+    // The bucket script sets an expiry a little longer than it must (an eighth more, at least 10 s),
     // so that a busy key does not set one at every write.
-    ['gcra', 6_000, 1_000],
-    ['token-bucket', 6_000, 1_000],
-    ['leaky-bucket', 6_000, 1_000],
+    ['gcra', 6_000, 10_000],
+    ['token-bucket', 6_000, 10_000],
+    ['leaky-bucket', 6_000, 10_000],
     ['fixed-window', 60_000, 0],
     ['sliding-window', 120_000, 0],
   ] as const)(
@@ -326,7 +326,7 @@ describe('keys', () => {
   )
 
   test('a bucket key written again within its expiry keeps it; one that outgrows it gets a longer one', async () => {
-    // 100 per minute: each request adds 600 ms of drain time; a new expiry covers 1 s more.
+    // 100 per minute: each request adds 600 ms of drain time; a new expiry covers 10 s more.
     const limiter = createLimiter({
       limit: 100,
       window: '1m',
@@ -336,26 +336,29 @@ describe('keys', () => {
     await limiter.consume('k')
     const [key] = await client.keys('tollgate:x@*:{k}')
     await client.config('RESETSTAT')
-    // 1,200 ms of drain time: within the 1,600 ms set by the first write, rewritten in place.
+    // 1,200 ms of drain time: within the 10,600 ms set by the first write, rewritten in place.
     await limiter.consume('k')
     expect(await calls('setrange')).toBe(1)
     expect(await calls('set')).toBe(0)
     const kept = await client.pttl(key!)
-    expect(kept).toBeGreaterThan(1_200 - 100)
-    expect(kept).toBeLessThanOrEqual(1_601)
-    // 1,800 ms: past it, so a new expiry of 1,800 + 1,000 ms.
-    await limiter.consume('k')
+    expect(kept).toBeGreaterThan(10_600 - 1_000)
+    expect(kept).toBeLessThanOrEqual(10_601)
+    // 16 more: 10,800 ms, past it, so a new expiry of 10,800 + 10,000 ms.
+    await limiter.consume('k', { weight: 16 })
     expect(await calls('set')).toBe(1)
-    expect(await client.pttl(key!)).toBeGreaterThan(2_800 - 100)
+    expect(await client.pttl(key!)).toBeGreaterThan(20_800 - 1_000)
+    expect(await client.pttl(key!)).toBeLessThanOrEqual(20_801)
     await limiter.close()
   })
 
   test('a bucket key never expires before it drains, whatever the weights (Redis clock)', async () => {
     const rng = random(Number(process.env.TOLLGATE_SEED ?? 7))
+    // The hourly rate's drain time grows by seconds per request, past the 10 s of slack now and
+    // then, so the key gets new expiries (SET) as well as writes in place (SETRANGE).
     const limiter = createLimiter({
       rates: [
         { limit: 1_500, window: '10s' },
-        { limit: 10_000, window: '1m' },
+        { limit: 1_000, window: '1h' },
       ],
       name: 'never-early',
       store: redisStore({ timeout: SLOW, client, denyCache: false }),
