@@ -53,7 +53,7 @@ export interface Config {
 
 export const FULL: Config = {
   mode: 'full',
-  core: { rounds: 3, minCpuMs: 700, warmupMs: 500 },
+  core: { rounds: 5, minCpuMs: 700, warmupMs: 500 },
   http: {
     rounds: 8,
     restartEvery: 4,

@@ -8,16 +8,25 @@ export interface CoreRow {
   readonly keys: 'one' | 'many'
   readonly opsPerSec: number
   readonly range: [number, number]
-  /** Median over rounds of (this lib / RateLimiterMemory in the same round). */
+  /**
+   * Median over rounds of this lib's decisions/s over the mean of the RateLimiterMemory runs just
+   * before and just after it in the same round (1 for RateLimiterMemory itself).
+   */
   readonly vsFlexible: number
   readonly vsFlexibleRange: [number, number]
 }
 
+/** One worker's result, with where it ran: its round and its place in the round's sequence. */
+export type CoreRun = CoreResult & { readonly round: number; readonly slot: number }
+
 export interface CoreSection {
   readonly rows: readonly CoreRow[]
-  readonly raw: readonly (CoreResult & { round: number })[]
+  readonly raw: readonly CoreRun[]
   readonly notes: readonly string[]
 }
+
+/** The reference every ratio of the section is taken against. */
+const REFERENCE: CoreLib = 'rate-limiter-flexible'
 
 const LIBS: readonly CoreLib[] = [
   'tollgate-gcra',
@@ -30,16 +39,45 @@ const LIBS: readonly CoreLib[] = [
   'floor-gcra',
 ]
 
+/**
+ * A round's order of runs: the reference before, between and after the others (rotated per round
+ * so that each goes first in turn). A shared VM's speed changes in steps lasting seconds: the two
+ * reference runs around a library see the speed it saw far more often than a reference run a few
+ * workers away does (the HTTP section measures each limiter against the bare runs around it for
+ * the same reason).
+ */
+export function bracket<T>(reference: T, others: readonly T[], round: number): T[] {
+  const order: T[] = [reference]
+  for (const other of rotate(others, round)) order.push(other, reference)
+  return order
+}
+
+/**
+ * Each run's ratio to the reference: its decisions/s over the mean of the reference runs in the
+ * slots just before and just after it in the same round and key set (1 for a reference run; NaN
+ * when a neighbour is missing).
+ */
+export function bracketRatio(run: CoreRun, raw: readonly CoreRun[]): number {
+  if (run.lib === REFERENCE) return 1
+  const neighbour = (slot: number) =>
+    raw.find((r) => r.lib === REFERENCE && r.keys === run.keys && r.round === run.round && r.slot === slot)
+  const before = neighbour(run.slot - 1)
+  const after = neighbour(run.slot + 1)
+  if (!before || !after) return Number.NaN
+  return run.opsPerSec / ((before.opsPerSec + after.opsPerSec) / 2)
+}
+
 export async function coreSection(ctx: Context): Promise<CoreSection> {
   const { rounds, minCpuMs, warmupMs } = ctx.config.core
   const notes: string[] = []
   const skip = missing(ctx, 'core')
   if (skip) notes.push(`Tollgate rows ${skip}`)
   const libs = LIBS.filter((lib) => !(skip && lib.startsWith('tollgate')))
-  const raw: (CoreResult & { round: number })[] = []
+  const others = libs.filter((lib) => lib !== REFERENCE)
+  const raw: CoreRun[] = []
   for (let round = 0; round < rounds; round++) {
     for (const keys of ['one', 'many'] as const) {
-      for (const lib of rotate(libs, round)) {
+      for (const [slot, lib] of bracket(REFERENCE, others, round).entries()) {
         const spec: CoreSpec = { lib, keys, minCpuMs, warmupMs }
         const result = await retryOnce(
           () => runWorker<CoreResult>('core', spec, { timeoutMs: 120_000 }),
@@ -48,7 +86,7 @@ export async function coreSection(ctx: Context): Promise<CoreSection> {
         ctx.log(
           `core r${round + 1} ${keys} ${lib}: ${Math.round(result.opsPerSec).toLocaleString('en-US')} decisions/s`,
         )
-        raw.push({ ...result, round })
+        raw.push({ ...result, round, slot })
       }
     }
   }
@@ -56,12 +94,7 @@ export async function coreSection(ctx: Context): Promise<CoreSection> {
   for (const keys of ['one', 'many'] as const) {
     for (const lib of libs) {
       const mine = raw.filter((r) => r.lib === lib && r.keys === keys)
-      const ratios = mine.map((r) => {
-        const peer = raw.find(
-          (p) => p.lib === 'rate-limiter-flexible' && p.keys === keys && p.round === r.round,
-        )
-        return peer ? r.opsPerSec / peer.opsPerSec : Number.NaN
-      })
+      const ratios = mine.map((r) => bracketRatio(r, raw))
       const ops = mine.map((r) => r.opsPerSec)
       rows.push({
         lib,
