@@ -5,7 +5,9 @@
  * merges them into the last run's results (bench/results.json, committed with
  * RESULTS.md; smoke: bench/.tmp/smoke/results.json), and refuses to when those were measured
  * on another CPU, core count, Node.js or Redis; `--render` only rewrites the report from those
- * results.
+ * results. While a run goes on, the report of the sections done so far is kept in
+ * bench/.tmp/progress/; the published files are written once, when the run ends, so a run stopped
+ * half-way leaves them as they were.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem, type } from 'node:os'
@@ -78,11 +80,13 @@ const jsonFile = values.smoke ? join(outDir, 'results.json') : join(BENCH_DIR, '
 mkdirSync(outDir, { recursive: true })
 mkdirSync(join(BENCH_DIR, '.tmp'), { recursive: true })
 
-const writeReport = (results: Results) => {
-  writeFileSync(jsonFile, `${JSON.stringify(results, null, 2)}\n`)
+/** Writes the report (RESULTS.md, the chart) into `dir` and the raw results into `json`. */
+const writeReport = (results: Results, dir = outDir, json = jsonFile) => {
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`)
   const chart = 'http-ratios.svg'
-  if (results.http) writeFileSync(join(outDir, chart), ratioChart(results.http.rows, httpTarget))
-  writeFileSync(join(outDir, 'RESULTS.md'), renderMarkdown(results, config, chart))
+  if (results.http) writeFileSync(join(dir, chart), ratioChart(results.http.rows, httpTarget))
+  writeFileSync(join(dir, 'RESULTS.md'), renderMarkdown(results, config, chart))
 }
 
 // `--render`: rewrite RESULTS.md and the chart from the last run's results, measuring nothing. The
@@ -179,7 +183,10 @@ const run: Record<SectionName, () => Promise<void>> = {
   },
 }
 
-const write = () => writeReport(results)
+// After each section, the report so far (a look while the run goes on, or what an interrupted run
+// got through); the published files only at the end.
+const progressDir = values.smoke ? join(outDir, 'progress') : join(BENCH_DIR, '.tmp', 'progress')
+const writeProgress = () => writeReport(results, progressDir, join(progressDir, 'results.json'))
 
 let failed = false
 try {
@@ -196,10 +203,12 @@ try {
     }
     results.timings[name] = { startedAt: at, seconds: (performance.now() - started) / 1000, revision }
     results.seconds = Object.values(results.timings).reduce((sum, t) => sum + t.seconds, 0)
-    write()
+    writeProgress()
+    log(`${name} done; the report so far is in ${join(progressDir, 'RESULTS.md')}`)
   }
 } finally {
   await redis?.stop()
 }
+writeReport(results)
 log(`wrote ${join(outDir, 'RESULTS.md')} in ${((performance.now() - t0) / 60_000).toFixed(1)} min`)
 if (failed) process.exitCode = 1

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process'
-import { readFileSync, rmSync } from 'node:fs'
+import { execFile, spawn } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -61,3 +61,31 @@ test('a smoke run measures every library and renders RESULTS.md', async () => {
   expect(markdown).toContain('_Tollgate, `headers: false`_')
   expect(markdown).toMatch(/\| tollgate-gcra \| one hot key \| [\d,]+ \|/)
 })
+
+test('a run stopped half-way leaves the published report as it was, and its progress apart', async () => {
+  const smoke = join(BENCH, '.tmp', 'smoke')
+  mkdirSync(smoke, { recursive: true })
+  writeFileSync(join(smoke, 'RESULTS.md'), 'the published report\n')
+  rmSync(join(smoke, 'progress'), { recursive: true, force: true })
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/run.ts', '--smoke', '--only', 'core,inject'],
+    {
+      cwd: BENCH,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
+  let output = ''
+  // Stopped as soon as the first section is done, before the second can finish.
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (_, signal) => resolve(signal)),
+  )
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString()
+    if (output.includes('core done')) child.kill('SIGKILL')
+  })
+  expect(await exited).toBe('SIGKILL')
+  expect(readFileSync(join(smoke, 'RESULTS.md'), 'utf8')).toBe('the published report\n')
+  const progress = readFileSync(join(smoke, 'progress', 'RESULTS.md'), 'utf8')
+  expect(progress).toMatch(/\| tollgate-gcra \| one hot key \| [\d,]+ \|/)
+}, 110_000)
