@@ -121,6 +121,16 @@ class Space {
     this.free.push(slot)
   }
 
+  /** The store time (ms) after which the slot's entry has expired. */
+  expiresAt(slot: number): number {
+    return this.slab[slot * this.stride + this.expiry]!
+  }
+
+  /** Sets the store time (ms) after which the slot's entry has expired. */
+  expireAt(slot: number, time: number): void {
+    this.slab[slot * this.stride + this.expiry] = time
+  }
+
   /** Re-expresses every state relative to an origin `delta` ms later; rare (years for typical rates). */
   private rebase(delta: number, store: MemoryStore): void {
     const { kernel, policy, slab, stride } = this
@@ -571,7 +581,7 @@ export class MemoryStore implements SyncStore {
   /** The rest of `find` for a keyed target, given what `lookUp` found. */
   private resolve(space: Space, key: string, slot: number | undefined, rel: number, reuse: boolean): number {
     if (slot !== undefined) {
-      if (this.time <= space.slab[slot * space.stride + space.expiry]!) return slot
+      if (this.time <= space.expiresAt(slot)) return slot
       if (reuse) {
         space.kernel.fresh(space.slab, slot * space.stride, space.policy.rates, rel)
         return slot
@@ -587,8 +597,8 @@ export class MemoryStore implements SyncStore {
    * any other lookup of an expired entry forgets it.
    */
   private forgetUnused(space: Space, key: string | undefined, slot: number): void {
-    if (key === undefined || slot <= SCRATCH) return
-    if (this.time > space.slab[slot * space.stride + space.expiry]!) this.drop(space.prefix + key)
+    if (key !== undefined && slot > SCRATCH && this.time > space.expiresAt(slot))
+      this.drop(space.prefix + key)
   }
 
   /**
@@ -606,7 +616,7 @@ export class MemoryStore implements SyncStore {
       else this.drop(space.prefix + key)
       return
     }
-    space.slab[slot * space.stride + space.expiry] = this.time + ttl
+    space.expireAt(slot, this.time + ttl)
     if (!inserted) return
     this.cache ??= this.createCache()
     this.cache.set(space.prefix + key, slot)
@@ -634,7 +644,7 @@ export class MemoryStore implements SyncStore {
         this.forgetRecent()
         const space = this.spaceOf(key)
         if (space) {
-          space.slab[slot * space.stride + space.expiry] = 0
+          space.expireAt(slot, 0)
           space.release(slot)
         }
       },
