@@ -1,9 +1,11 @@
 import { expect, test } from 'vitest'
-import { bracket, bracketRatio, type CoreRun } from '../src/sections/core.ts'
+import { bracketRatio, type CoreRun, coreOrder } from '../src/sections/core.ts'
 
 test('a round puts the reference before, between and after the others, rotated per round', () => {
-  expect(bracket('R', ['a', 'b', 'c'], 0)).toEqual(['R', 'a', 'R', 'b', 'R', 'c', 'R'])
-  expect(bracket('R', ['a', 'b', 'c'], 1)).toEqual(['R', 'b', 'R', 'c', 'R', 'a', 'R'])
+  const R = 'rate-limiter-flexible'
+  const others = ['tollgate-gcra', 'floor-gcra', 'express-rate-limit'] as const
+  expect(coreOrder(others, 0)).toEqual([R, 'tollgate-gcra', R, 'floor-gcra', R, 'express-rate-limit', R])
+  expect(coreOrder(others, 1)).toEqual([R, 'floor-gcra', R, 'express-rate-limit', R, 'tollgate-gcra', R])
 })
 
 const run = (lib: CoreRun['lib'], slot: number, opsPerSec: number, round = 0): CoreRun => ({

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { schedule } from '../src/sections/http.ts'
+import { schedule } from '../src/lib/context.ts'
 
 const bares = ['b0', 'b1', 'b2', 'b3']
 const limiters = ['L0', 'L1', 'L2']

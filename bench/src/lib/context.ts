@@ -24,3 +24,20 @@ export function rotate<T>(list: readonly T[], round: number): T[] {
   const k = round % Math.max(1, list.length)
   return [...list.slice(k), ...list.slice(0, k)]
 }
+
+/**
+ * One round's order: a reference run before, between and after the cases (each rotated per round),
+ * so that each case is measured against the reference runs just before and just after it: a shared
+ * VM's speed changes in steps lasting seconds, which runs next to a case see far more often than
+ * runs further away. `references` holds one per slot (`cases.length + 1`): the same reference
+ * repeated, or, as the HTTP section has, a process of its own per slot.
+ */
+export function schedule<T>(references: readonly T[], cases: readonly T[], round: number): T[] {
+  if (references.length !== cases.length + 1) {
+    throw new Error(
+      `schedule: ${cases.length} limiters need ${cases.length + 1} bare processes, not ${references.length}`,
+    )
+  }
+  const r = rotate(references, round)
+  return [r[0]!, ...rotate(cases, round).flatMap((c, i) => [c, r[i + 1]!])]
+}

@@ -1,6 +1,6 @@
 import { retryOnce, runWorker } from '../lib/child.ts'
 import { median, minMax } from '../lib/common.ts'
-import { type Context, missing, rotate } from '../lib/context.ts'
+import { type Context, missing, schedule } from '../lib/context.ts'
 import type { CoreLib, CoreResult, CoreSpec } from '../workers/core.ts'
 
 export interface CoreRow {
@@ -40,16 +40,11 @@ const LIBS: readonly CoreLib[] = [
 ]
 
 /**
- * A round's order of runs: the reference before, between and after the others (rotated per round
- * so that each goes first in turn). A shared VM's speed changes in steps lasting seconds: the two
- * reference runs around a library see the speed it saw far more often than a reference run a few
- * workers away does (the HTTP section measures each limiter against the bare runs around it for
- * the same reason).
+ * A round's order of runs: the reference before, between and after the others (rotated per round so
+ * that each goes first in turn), as the HTTP section runs bare around each limiter.
  */
-export function bracket<T>(reference: T, others: readonly T[], round: number): T[] {
-  const order: T[] = [reference]
-  for (const other of rotate(others, round)) order.push(other, reference)
-  return order
+export function coreOrder(others: readonly CoreLib[], round: number): CoreLib[] {
+  return schedule(others.map(() => REFERENCE).concat(REFERENCE), others, round)
 }
 
 /**
@@ -77,7 +72,7 @@ export async function coreSection(ctx: Context): Promise<CoreSection> {
   const raw: CoreRun[] = []
   for (let round = 0; round < rounds; round++) {
     for (const keys of ['one', 'many'] as const) {
-      for (const [slot, lib] of bracket(REFERENCE, others, round).entries()) {
+      for (const [slot, lib] of coreOrder(others, round).entries()) {
         const spec: CoreSpec = { lib, keys, minCpuMs, warmupMs }
         const result = await retryOnce(
           () => runWorker<CoreResult>('core', spec, { timeoutMs: 120_000 }),

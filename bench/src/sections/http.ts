@@ -1,6 +1,6 @@
 import { retryOnce, ServerProcess } from '../lib/child.ts'
 import { median, minMax } from '../lib/common.ts'
-import { type Context, missing, rotate } from '../lib/context.ts'
+import { type Context, missing, rotate, schedule } from '../lib/context.ts'
 import { type Pinning, pinLoadGenerator, pinProcess } from '../lib/cpus.ts'
 import { load } from '../lib/load.ts'
 import { diffCounters, totalCalls } from '../lib/redis-server.ts'
@@ -316,24 +316,6 @@ interface Member {
 }
 
 /**
- * One round's order of the one-key part: bare before, between and after the limiters (rotated per
- * round), each bare slot served by a bare process of its own (rotated too). Every process, bare or
- * not, so runs once per round and idles for the rest of it. With one bare process serving every
- * bare slot, bare ran every other turn and was always warm while each limiter idled for a round;
- * an A/A control (a second bare server, run as a limiter is) then made 0.92 of bare's req/s on
- * Express, 0.98 on Fastify and 0.94 on Koa, a bias every limiter's ratio carried.
- */
-export function schedule<T>(bares: readonly T[], limiters: readonly T[], round: number): T[] {
-  if (bares.length !== limiters.length + 1) {
-    throw new Error(
-      `schedule: ${limiters.length} limiters need ${limiters.length + 1} bare processes, not ${bares.length}`,
-    )
-  }
-  const b = rotate(bares, round)
-  return [b[0]!, ...rotate(limiters, round).flatMap((c, i) => [c, b[i + 1]!])]
-}
-
-/**
  * One key: every server of a framework is up at once; in each of many short rounds, the load goes
  * to each limiter in turn (order rotated per round) with bare before, between and after them, each
  * bare turn on a bare process of its own (see {@link schedule}). A shared VM's speed changes in
@@ -381,6 +363,11 @@ async function oneKey(session: Session): Promise<void> {
             }
           }
         }
+        // Each bare slot is served by a bare process of its own, so every process, bare or not, runs
+        // once per round and idles for the rest of it. With one bare process serving every bare
+        // slot, bare ran every other turn and was always warm while each limiter idled for a round;
+        // an A/A control (a second bare server, run as a limiter is) then made 0.92 of bare's req/s
+        // on Express, 0.98 on Fastify and 0.94 on Koa, a bias every limiter's ratio carried.
         for (const [slot, member] of schedule(bares, limiters, round).entries()) {
           const server = servers.get(member)
           if (server === undefined) continue
