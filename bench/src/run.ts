@@ -7,7 +7,8 @@
  * on another CPU, core count, Node.js or Redis; `--render` only rewrites the report from those
  * results. While a run goes on, the report of the sections done so far is kept in
  * bench/.tmp/progress/; the published files are written once, when the run ends, so a run stopped
- * half-way leaves them as they were.
+ * half-way leaves them as they were. A complete run (every section, none failed, nothing merged)
+ * also adds its verdicts to bench/history.json, which RESULTS.md shows beside its own.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, release, totalmem, type } from 'node:os'
@@ -26,6 +27,7 @@ import {
   workspaceRevision,
 } from './lib/packages.ts'
 import { RedisServer } from './lib/redis-server.ts'
+import { historyEntry, readHistory, withRun, writeHistory } from './report/history.ts'
 import { renderMarkdown } from './report/markdown.ts'
 import { type Results, type Rig, rigMismatch, SECTIONS, type SectionName } from './report/results.ts'
 import { ratioChart } from './report/svg.ts'
@@ -77,16 +79,19 @@ const outDir = values.smoke ? join(BENCH_DIR, '.tmp', 'smoke') : BENCH_DIR
 // The full run's raw results sit next to RESULTS.md (committed), so that `--only` on a fresh clone
 // merges into the published run instead of dropping the other sections.
 const jsonFile = values.smoke ? join(outDir, 'results.json') : join(BENCH_DIR, 'results.json')
+// The verdicts of every complete run, for the report's table of runs (see report/history.ts).
+const historyFile = join(outDir, 'history.json')
+const history = readHistory(historyFile)
 mkdirSync(outDir, { recursive: true })
 mkdirSync(join(BENCH_DIR, '.tmp'), { recursive: true })
 
 /** Writes the report (RESULTS.md, the chart) into `dir` and the raw results into `json`. */
-const writeReport = (results: Results, dir = outDir, json = jsonFile) => {
+const writeReport = (results: Results, runs = history, dir = outDir, json = jsonFile) => {
   mkdirSync(dir, { recursive: true })
   writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`)
   const chart = 'http-ratios.svg'
   if (results.http) writeFileSync(join(dir, chart), ratioChart(results.http.rows, httpTarget))
-  writeFileSync(join(dir, 'RESULTS.md'), renderMarkdown(results, config, chart))
+  writeFileSync(join(dir, 'RESULTS.md'), renderMarkdown(results, config, chart, runs))
 }
 
 // `--render`: rewrite RESULTS.md and the chart from the last run's results, measuring nothing. The
@@ -186,7 +191,7 @@ const run: Record<SectionName, () => Promise<void>> = {
 // After each section, the report so far (a look while the run goes on, or what an interrupted run
 // got through); the published files only at the end.
 const progressDir = values.smoke ? join(outDir, 'progress') : join(BENCH_DIR, '.tmp', 'progress')
-const writeProgress = () => writeReport(results, progressDir, join(progressDir, 'results.json'))
+const writeProgress = () => writeReport(results, history, progressDir, join(progressDir, 'results.json'))
 
 let failed = false
 try {
@@ -209,6 +214,11 @@ try {
 } finally {
   await redis?.stop()
 }
-writeReport(results)
+// A complete run (every section, none failed, nothing merged) joins the runs the report compares.
+if (!values.only && !failed) {
+  const runs = withRun(history, historyEntry(results))
+  writeHistory(historyFile, runs)
+  writeReport(results, runs)
+} else writeReport(results)
 log(`wrote ${join(outDir, 'RESULTS.md')} in ${((performance.now() - t0) / 60_000).toFixed(1)} min`)
 if (failed) process.exitCode = 1

@@ -1,6 +1,13 @@
 import { describe, expect, test } from 'vitest'
+import {
+  type HistoryEntry,
+  type HistoryTarget,
+  historyEntry,
+  historyMarkdown,
+  withRun,
+} from '../src/report/history.ts'
 import { type Results, type Rig, rigMismatch, sectionRevisions } from '../src/report/results.ts'
-import { judge } from '../src/report/targets.ts'
+import { judge, targetStatus } from '../src/report/targets.ts'
 import { type HttpRow, type HttpRun, summarise } from '../src/sections/http.ts'
 
 const run = (variant: HttpRun['variant'], round: number, slot: number | undefined, rps: number): HttpRun => ({
@@ -153,6 +160,9 @@ describe('an HTTP memory-store target against the floor', () => {
     expect(line.pass).toBe(false)
     expect(line.measured).toContain('the floor (a minimal limiter sending the headers): 0.93')
     expect(line.why).toMatch(/the floor .* gives 0\.93 < 0\.97: no such limiter reaches 0\.97 on express/)
+    expect(line.outOfReach).toBe(true)
+    expect(targetStatus(line)).toBe('out-of-reach')
+    expect(line.headline).toBe('0.89')
   })
 
   test("a floor that meets the target leaves Tollgate's work over it as the gap", () => {
@@ -161,12 +171,15 @@ describe('an HTTP memory-store target against the floor', () => {
     expect(line.why).toContain("reaches 0.98 ≥ 0.97: Tollgate's work over the floor is the gap")
     expect(line.why).toContain("Plan: bring Tollgate's middleware to the floor's cost")
     expect(line.why).not.toContain('no such limiter')
+    expect(targetStatus(line)).toBe('open')
   })
 
   test('a control under the target judges Tollgate against the control', () => {
     const met = expressMemory(0.98, { ratio: 0.9, tollgate: 0.99 })
     expect(met.pass).toBe(true)
     expect(met.measured).toContain('met against the A/A control')
+    expect(targetStatus(met)).toBe('met')
+    expect(met.headline).toBe('0.89 (÷ control 0.99)')
     const missed = expressMemory(0.98, { ratio: 0.9, tollgate: 0.95 })
     expect(missed.pass).toBe(false)
     expect(missed.why).toMatch(/^the A\/A control .* gives 0\.90 < 0\.97: .* Tollgate gives 0\.95 < 0\.97; /)
@@ -174,11 +187,110 @@ describe('an HTTP memory-store target against the floor', () => {
     const floorMeets = expressMemory(0.93, { ratio: 0.9, tollgate: 0.95, floor: 0.99 })
     expect(floorMeets.why).toContain("reaches 0.99 ≥ 0.97: Tollgate's work over the floor is the gap")
     expect(floorMeets.why).not.toContain('no such limiter')
+    expect(targetStatus(floorMeets)).toBe('open')
   })
 
   test('a control that meets the target leaves the judgement on the ratio to bare', () => {
     const line = expressMemory(0.98, { ratio: 0.99, tollgate: 0.99 })
     expect(line.pass).toBe(false)
     expect(line.measured).not.toContain('met against')
+  })
+})
+
+describe('complete runs', () => {
+  const target = (name: string, status: HistoryTarget['status'], headline: string): HistoryTarget => ({
+    area: 'Core',
+    target: name,
+    headline,
+    status,
+  })
+  const entry = (startedAt: string, revision: string, targets: HistoryTarget[]): HistoryEntry => ({
+    startedAt,
+    revision,
+    minutes: 54,
+    targets,
+  })
+
+  test("a run's entry holds each target's headline and verdict", () => {
+    const results = {
+      startedAt: '2026-12-07T06:56:38.968Z',
+      seconds: 3252,
+      rig: { revision: 'bd8d123' },
+      timings: {},
+      core: {
+        rows: [
+          {
+            lib: 'tollgate-gcra',
+            keys: 'one',
+            opsPerSec: 9e6,
+            range: [9e6, 9e6],
+            vsFlexible: 3.2,
+            vsFlexibleRange: [3, 4],
+          },
+          {
+            lib: 'tollgate-gcra',
+            keys: 'many',
+            opsPerSec: 2e6,
+            range: [2e6, 2e6],
+            vsFlexible: 1.9,
+            vsFlexibleRange: [1, 2],
+          },
+          {
+            lib: 'floor-gcra',
+            keys: 'many',
+            opsPerSec: 2e6,
+            range: [2e6, 2e6],
+            vsFlexible: 2.5,
+            vsFlexibleRange: [2, 3],
+          },
+          {
+            lib: 'rate-limiter-flexible',
+            keys: 'many',
+            opsPerSec: 1e6,
+            range: [1e6, 1e6],
+            vsFlexible: 1,
+            vsFlexibleRange: [1, 1],
+          },
+        ],
+        raw: [],
+        notes: [],
+      },
+    } as unknown as Results
+    const { revision, minutes, targets } = historyEntry(results)
+    expect({ revision, minutes }).toEqual({ revision: 'bd8d123', minutes: 54.2 })
+    const core = targets.filter((t) => t.area === 'Core')
+    expect(core.map((t) => [t.headline, t.status])).toEqual([
+      ['3.20×', 'met'],
+      // The floor misses 3× too: shown out of reach.
+      ['1.90×', 'out-of-reach'],
+    ])
+    expect(targets.find((t) => t.area === 'Under attack')?.status).toBe('unmeasured')
+  })
+
+  test('a run recorded again replaces its entry; runs stay in order of start', () => {
+    const a = entry('2026-12-07T04:27:00.000Z', 'c07f01f', [])
+    const b = entry('2026-12-07T06:56:00.000Z', 'bd8d123', [])
+    const b2 = { ...b, minutes: 55 }
+    expect(withRun(withRun([b], a), b2)).toEqual([a, b2])
+  })
+
+  test('the table shows the newest run first, each verdict, and how many runs met each target', () => {
+    const history = [
+      entry('2026-12-07T04:27:00.000Z', 'c07f01f', [
+        target('one key', 'met', '5.1×'),
+        target('many', 'open', '2.1×'),
+      ]),
+      entry('2026-12-07T06:56:00.000Z', 'bd8d123', [
+        target('one key', 'met', '5.3×'),
+        target('many', 'out-of-reach', '1.9×'),
+      ]),
+    ]
+    const table = historyMarkdown(history).split('\n')
+    expect(table[0]).toBe('| Area | Target | bd8d123, 12-07 06:56 | c07f01f, 12-07 04:27 | Met |')
+    expect(table[2]).toBe('| Core | one key | ✓ 5.3× | ✓ 5.1× | 2 of 2 |')
+    expect(table[3]).toBe('| Core | many | ○ 1.9× | ✗ 2.1× | 0 of 2 |')
+    expect(table[4]).toBe('| | **All targets** | 1 ✓, 1 ○, 0 ✗ | 1 ✓, 0 ○, 1 ✗ | |')
+    // One run alone: the targets table says it all.
+    expect(historyMarkdown(history.slice(1))).toBe('')
   })
 })

@@ -1,13 +1,15 @@
 import type { Config } from '../lib/config.ts'
 import { FRAMEWORKS } from '../sections/http.ts'
+import { type HistoryEntry, historyMarkdown } from './history.ts'
 import { type Results, sectionRevisions } from './results.ts'
-import { judge } from './targets.ts'
+import { judge, type TargetLine, targetStatus } from './targets.ts'
 
 const n0 = (n: number) => Math.round(n).toLocaleString('en-US')
 const f1 = (n: number) => n.toFixed(1)
 const f2 = (n: number) => n.toFixed(2)
 const signed = (n: number) => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(1)}`
-const mark = (pass: boolean | undefined) => (pass === undefined ? '–' : pass ? '✓' : '✗')
+const MARKS = { met: '✓', 'out-of-reach': '✗ out of reach', open: '✗ open', unmeasured: '–' } as const
+const mark = (line: TargetLine) => MARKS[targetStatus(line)]
 const table = (head: readonly string[], rows: readonly (readonly string[])[]) =>
   [
     `| ${head.join(' | ')} |`,
@@ -44,6 +46,13 @@ function pinningText(results: Results): string {
   return `The orchestrator (autocannon) runs on CPU ${pinning.load} and every server on CPU ${pinning.server} (\`taskset\`; Redis, for the Redis cases, wherever the kernel puts it): unpinned, the kernel's placement of the two busy processes can last a server's life, and in A/A trials of two bare Express servers the second's median ratio came out 0.83–1.00 unpinned and 0.996–1.026 pinned.`
 }
 
+/** Where the core section's workers ran. */
+function coreCpuText(results: Results): string {
+  const cpu = results.core?.cpu
+  if (cpu === undefined) return 'Workers not pinned to a CPU.'
+  return `Every worker runs on CPU ${cpu} (\`taskset\`): on this VM one CPU can run a memory-bound process at half the other's speed for an hour or more, and an unpinned process mostly stays on the CPU it starts on, so each drew a speed for its life (six \`tollgate-gcra\` processes on 100,000 keys: 3.4–4.4 million decisions/s pinned to CPU 0, 7.0–8.2 million pinned to CPU 1, an hour after the opposite split).`
+}
+
 /** How the one-key part served its bare turns: a process per bare slot, or (earlier runs) one for all. */
 function bareTurnsText(results: Results): string {
   const runs = results.http?.runs ?? []
@@ -58,7 +67,16 @@ function variantName(variant: string, headers: string): string {
   return variant === 'headers' ? headers : (VARIANT_NAMES[variant] ?? variant)
 }
 
-export function renderMarkdown(results: Results, config: Config, chartFile: string): string {
+/**
+ * `history`: the complete runs recorded so far (this one included when it is complete), for the
+ * table of runs under the targets.
+ */
+export function renderMarkdown(
+  results: Results,
+  config: Config,
+  chartFile: string,
+  history: readonly HistoryEntry[] = [],
+): string {
   const out: string[] = []
   const minutes = (results.seconds / 60).toFixed(1)
   out.push('# Tollgate benchmarks', '')
@@ -70,13 +88,29 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
     out.push('> **Smoke run**: tiny durations, to prove the harness works. Not for quoting.', '')
 
   out.push('## Targets (issue 5)', '')
+  const lines = judge(results)
+  const count = (status: ReturnType<typeof targetStatus>) =>
+    lines.filter((line) => targetStatus(line) === status).length
   out.push(
+    `This run: ${count('met')} of ${lines.length} targets met; ${count('out-of-reach')} missed and shown out of reach on this rig (a reference that does less than any limiter of its kind, such as the floor, misses the target too); ${count('open')} missed and open${count('unmeasured') ? `; ${count('unmeasured')} not measured` : ''}.`,
+    '',
     table(
       ['', 'Area', 'Target', 'Measured', 'Why / plan'],
-      judge(results).map((line) => [mark(line.pass), line.area, line.target, line.measured, line.why]),
+      lines.map((line) => [mark(line), line.area, line.target, line.measured, line.why]),
     ),
     '',
   )
+  const runs = historyMarkdown(history)
+  if (runs !== '') {
+    out.push(
+      '### The targets in the last complete runs',
+      '',
+      `Every complete run of all sections (none merged with \`--only\`) is recorded in [history.json](history.json) with the verdicts its report gave. ✓ met, ○ missed and shown out of reach in that run, ✗ missed and open. The table above judges the latest run alone; this one shows how far that verdict holds from run to run (ratios within a few hundredths of a target can pass in one run and miss in the next with the same code).`,
+      '',
+      runs,
+      '',
+    )
+  }
 
   const rig = results.rig
   out.push('## Rig', '')
@@ -126,7 +160,7 @@ export function renderMarkdown(results: Results, config: Config, chartFile: stri
       'npx --yes pnpm@10 --filter @tollgate/bench run bench -- --only core,redis   # some sections, merged into the last run (same CPU, cores, Node.js and Redis only)',
       '```',
       '',
-      `- **Core**: one process per library × key set × round (${c.rounds} rounds, interleaved), warm-up ${c.warmupMs} ms plus one pass over every key, then mitata \`measure\` for ≥ ${c.minCpuMs} ms of CPU. Each round runs \`RateLimiterMemory\` before, between and after the others (order rotated per round): RateLimiterMemory, A, RateLimiterMemory, B, …, RateLimiterMemory; a library's ratio is its decisions/s ÷ the mean of the two RateLimiterMemory runs just before and just after it, as the HTTP section does with bare runs (a shared VM's speed changes in steps lasting seconds), and the table gives the median over rounds and its min–max. Limit 10⁹ per hour: never reached. Asynchronous APIs (\`RateLimiterMemory.consume\`, \`MemoryStore.increment\`) are awaited, as callers must. \`lru-cache-get\` is a reference, not a limiter: only \`cache.get(key)\` on an \`LRUCache\` (max 100,000, as Tollgate's \`memoryStore\` builds it) prefilled with the key set, the floor of any store keeping per-key state in lru-cache. \`floor-gcra\` is a reference too: the least a GCRA limiter keyed in lru-cache does per decision (one clock read, one \`get\`, one number of state in a \`Float64Array\`, and a decision object of Tollgate's shape), without validation, expiry, eviction handling or shaping.`,
+      `- **Core**: one process per library × key set × round (${c.rounds} rounds, interleaved), warm-up ${c.warmupMs} ms plus one pass over every key, then mitata \`measure\` for ≥ ${c.minCpuMs} ms of CPU. Each round runs \`RateLimiterMemory\` before, between and after the others (order rotated per round): RateLimiterMemory, A, RateLimiterMemory, B, …, RateLimiterMemory; a library's ratio is its decisions/s ÷ the mean of the two RateLimiterMemory runs just before and just after it, as the HTTP section does with bare runs (a shared VM's speed changes in steps lasting seconds), and the table gives the median over rounds and its min–max. ${coreCpuText(results)} Limit 10⁹ per hour: never reached. Asynchronous APIs (\`RateLimiterMemory.consume\`, \`MemoryStore.increment\`) are awaited, as callers must. \`lru-cache-get\` is a reference, not a limiter: only \`cache.get(key)\` on an \`LRUCache\` (max 100,000, as Tollgate's \`memoryStore\` builds it) prefilled with the key set, the floor of any store keeping per-key state in lru-cache. \`floor-gcra\` is a reference too: the least a GCRA limiter keyed in lru-cache does per decision (one clock read, one \`get\`, one number of state in a \`Float64Array\`, and a decision object of Tollgate's shape), without validation, expiry, eviction handling or shaping.`,
       `- **Added CPU without sockets**: one process per framework with every variant; ${config.inject.warmup} warm-up requests each, then ${config.inject.rounds} rounds of one batch of ${config.inject.requests} sequential injected requests per variant (order rotated); CPU (\`process.cpuUsage\`) per request, median over rounds. Then, per framework in one process, each variant's middleware alone: one request per variant and round whose first middleware runs the limiter's middleware (Fastify: its hooks) ${config.inject.ownRuns} times on that request's real objects (Koa's context, Fastify's request/reply, headers into Node's ServerResponse), resetting the adapter's decision property each time; on Express, each run gets a new Node request and response given the app's prototypes and the router's properties, as Express does to each request (V8 gives each such object a new shape, so a middleware's property accesses miss its inline caches, as in a server; one reused request would hide that), and _bare_ builds them too; one warm-up batch, then ${config.inject.ownRounds} interleaved rounds; wall-clock ns per run of the one busy thread, minus _bare_'s (the same loop calling \`next\` alone) in the same round, median over rounds.`,
       `- **HTTP**: autocannon in the orchestrator process (\`-c ${h.connections}\`). ${pinningText(results)} One key: every server of a framework (bare and each limiter) is up at once, started afresh every ${h.restartEvery} rounds (a process can run a few percent faster or slower than another with the same code for its whole life) and given ${h.startWarmupSeconds} s of load once started; ${h.rounds} short rounds of ${h.seconds} s per case (each after ${h.warmupSeconds} s of warm-up), each round running every limiter in turn (order rotated per round) with bare before, between and after them: bare, limiter, bare, limiter, …, bare. ${bareTurnsText(results)} One-key ratio = req/s ÷ the mean req/s of the bare runs just before and just after it (added CPU likewise): a shared VM's speed changes in steps lasting seconds, which the two bare runs around a limiter see far more often than the first and last runs of a round. 100,000 keys: a fresh server per case (${h.warmupSeconds} s of warm-up, ${h.manySeconds} s measured), ${h.manyRounds} rounds of bare, the limiters (rotated), bare; ratio = req/s ÷ the mean req/s of the round's two bare runs; the table gives the median over rounds and its min–max. CPU = \`process.cpuUsage()\` delta of the server ÷ requests; Redis CPU = \`INFO cpu\` delta ÷ requests. Each limiter runs with its defaults (headers included), limit 10⁹ per hour; three references split Tollgate's cost: _only the two headers_ (a middleware setting Tollgate's two headers as constants), _Tollgate, \`headers: false\`_ (memory store; the limiter without its headers) and _floor_ (the least any limiter sending the standard headers does: the \`floor-gcra\` of the core section, keyed by the socket's address without proxy handling, then the two headers with their values). _bare again (A/A control)_ is a second bare server measured as a limiter is: its ratio's distance from 1.00 is the harness's own error. The column _× A/A control_ is each case's ratio over the control's in the same round, median over rounds. When the control itself misses a ratio target, Tollgate and the references are judged against the control. _Tollgate, two stacked limiters_ (memory store) runs a global limiter and a route limiter on every request, as the README's first example does; its headers list both policies. One key: every request comes from 127.0.0.1 and each library keys by client IP. 100,000 keys: the key is the \`x-key\` header, cycling through 100,000 values; a fresh server sees each value for the first time until the cycle wraps (at a few thousand req/s, never within one measurement), so this variant measures the new-key path (insert, and eviction where a store is bounded). Redis is flushed after every 100,000-keys Redis case and after each framework's one-key rounds. Servers run with V8's \`--no-memory-reducer\`: between its turns a server idles while the others take the load, and V8 would shrink its heap, which a server under steady load never does (in a trial with all of Fastify's servers up, Tollgate's memory-store server spent 15.1 µs of CPU per request with the reducer and 12.2 without, and bare 10.3–10.7 either way).`,
       `- **Redis**: a Node process with N decisions in flight (${r.inflight.join(', ')}) for ${r.measureMs / 1000} s after ${r.warmupMs / 1000} s of warm-up, one ioredis connection, 100,000 keys cycled; ${r.rounds} interleaved rounds (each runs both libraries at each number in flight, which goes first alternating), the table gives each library's median run and the median of the rounds' ratios. Round trips = commands the client sent (ioredis \`sendCommand\` count); Redis-side commands from \`INFO commandstats\` (they include the calls inside scripts). Ceiling: \`redis-benchmark -c N -n ${r.ceilingRequests} EVALSHA <sha of "return 1"> 0\`, with \`-P 16\`/\`-P 64\` for pipelining.`,

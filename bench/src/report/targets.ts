@@ -9,9 +9,32 @@ export interface TargetLine {
   readonly area: string
   readonly target: string
   readonly measured: string
+  /** The measured figure alone (`0.97`, `3.58×`, `107 B`), for the table of complete runs. */
+  readonly headline: string
   readonly pass: boolean | undefined
+  /**
+   * Missed, and this run's references show that no limiter of the kind the target is about reaches
+   * it on this rig (a middleware that only sets the two headers, or the floor, misses it too, say).
+   * False for a target met, and for one missed with no such showing: that one is open.
+   */
+  readonly outOfReach: boolean
   /** When the target is not met: why, with figures of this run, and the plan. Empty otherwise. */
   readonly why: string
+}
+
+/** A target's verdict in one run: met, missed and shown out of reach, missed and open, or not measured. */
+export type TargetStatus = 'met' | 'out-of-reach' | 'open' | 'unmeasured'
+
+export function targetStatus(line: Pick<TargetLine, 'pass' | 'outOfReach'>): TargetStatus {
+  if (line.pass === undefined) return 'unmeasured'
+  if (line.pass) return 'met'
+  return line.outOfReach ? 'out-of-reach' : 'open'
+}
+
+/** Why a target is missed: the text, with its figures and plan, and whether it shows the target out of reach. */
+interface Why {
+  readonly text: string
+  readonly outOfReach: boolean
 }
 
 const HTTP_MEMORY: Record<string, number> = { express: 0.97, fastify: 0.95, koa: 0.95 }
@@ -32,14 +55,22 @@ const missingLine = (area: string, target: string, why: string): TargetLine => (
   area,
   target,
   measured: why,
+  headline: '–',
   pass: undefined,
+  outOfReach: false,
   why: '',
 })
-/** A judged line: the why/plan text is kept only when the target is not met. */
-const judged = (line: Omit<TargetLine, 'why'>, why: () => string | undefined): TargetLine => ({
+/** A line that needs no why: met, or missed with nothing to show. */
+const plain = (line: Omit<TargetLine, 'why' | 'outOfReach'>): TargetLine => ({
   ...line,
-  why: line.pass === false ? (why() ?? '') : '',
+  outOfReach: false,
+  why: '',
 })
+/** A judged line: the why/plan (and what it shows) is worked out only when the target is not met. */
+const judged = (line: Omit<TargetLine, 'why' | 'outOfReach'>, why: () => Why | undefined): TargetLine => {
+  const missed = line.pass === false ? why() : undefined
+  return { ...line, outOfReach: missed?.outOfReach ?? false, why: missed?.text ?? '' }
+}
 /** A ratio next to its target, with a third decimal when two would print them equal. */
 const vs = (ratio: number, target: number) => (f2(ratio) === f2(target) ? ratio.toFixed(3) : f2(ratio))
 /** Server CPU µs/request the bare server may grow by before req/s falls under `target` × bare. */
@@ -125,36 +156,45 @@ export function judge(results: Results): TargetLine[] {
             area,
             target: text,
             measured: `${f2(row.ratio)} (${f2(row.ratioRange[0])}–${f2(row.ratioRange[1])}); peers: ${peers}${floorText}${minimalText}${noHeadersText}${controlText}${vsControlText}${row.ratio < target && metVsControl ? ` — met against the A/A control: an identical bare server, measured as the limiters are, gives ${vs(control.ratio, target)} of the bare runs between them` : ''}`,
+            headline:
+              row.ratio < target && metVsControl && vsControl !== undefined
+                ? `${vs(row.ratio, target)} (÷ control ${vs(vsControl, target)})`
+                : vs(row.ratio, target),
             pass: row.ratio >= target || metVsControl,
           },
-          () =>
-            (controlMisses
-              ? `the A/A control (a second bare server, no middleware at all, measured as the limiters are) gives ${vs(control.ratio, target)} < ${target}: in this run the harness puts an identical server below the target, and against that control Tollgate gives ${vsControl === undefined ? '?' : vs(vsControl, target)} < ${target}; the references below are against the control too (their ÷ control figures); `
-              : '') +
-            (store === 'memory'
-              ? memoryRatioWhy(
-                  framework,
-                  target,
-                  basis(row),
-                  basis(floor),
-                  basis(minimal),
-                  basis(noHeaders),
-                  bare?.cpuPerRequest,
-                  {
-                    tollgate: injectOf(framework, 'tollgate')?.ownNs,
-                    noHeaders: injectOf(framework, 'tollgate-no-headers')?.ownNs,
-                    floor: injectOf(framework, 'floor')?.ownNs,
-                  },
-                )
-              : redisRatioWhy(
-                  framework,
-                  target,
-                  basis(row),
-                  peerRows.map(basis),
-                  bare?.cpuPerRequest,
-                  basis(floor),
-                  basis(httpRow(framework, 'floor', 'memory')),
-                )),
+          () => {
+            const why =
+              store === 'memory'
+                ? memoryRatioWhy(
+                    framework,
+                    target,
+                    basis(row),
+                    basis(floor),
+                    basis(minimal),
+                    basis(noHeaders),
+                    bare?.cpuPerRequest,
+                    {
+                      tollgate: injectOf(framework, 'tollgate')?.ownNs,
+                      noHeaders: injectOf(framework, 'tollgate-no-headers')?.ownNs,
+                      floor: injectOf(framework, 'floor')?.ownNs,
+                    },
+                  )
+                : redisRatioWhy(
+                    framework,
+                    target,
+                    basis(row),
+                    peerRows.map(basis),
+                    bare?.cpuPerRequest,
+                    basis(floor),
+                    basis(httpRow(framework, 'floor', 'memory')),
+                  )
+            return controlMisses
+              ? {
+                  text: `the A/A control (a second bare server, no middleware at all, measured as the limiters are) gives ${vs(control.ratio, target)} < ${target}: in this run the harness puts an identical server below the target, and against that control Tollgate gives ${vsControl === undefined ? '?' : vs(vsControl, target)} < ${target}; the references below are against the control too (their ÷ control figures); ${why.text}`,
+                  outOfReach: why.outOfReach,
+                }
+              : why
+          },
         ),
       )
     }
@@ -201,6 +241,7 @@ export function judge(results: Results): TargetLine[] {
           area: 'HTTP memory store',
           target: text,
           measured: parts.join('; '),
+          headline: `${signed(injected ? injected.added : row!.addedCpu)} µs`,
           pass: (injected ? injected.added : row!.addedCpu) <= 1,
         },
         () =>
@@ -238,6 +279,7 @@ export function judge(results: Results): TargetLine[] {
         {
           area: 'Core',
           target: text,
+          headline: `${f2(row.vsFlexible)}×`,
           measured: `GCRA ${f2(row.vsFlexible)}× (${f2(row.vsFlexibleRange[0])}–${f2(row.vsFlexibleRange[1])})${fixed ? `; fixed window ${f2(fixed.vsFlexible)}×` : ''}${lru ? `; lru-cache get alone ${f2(lru.vsFlexible)}×` : ''}${floor ? `; floor of a GCRA on lru-cache ${f2(floor.vsFlexible)}×` : ''}`,
           pass: row.vsFlexible >= 3,
         },
@@ -258,14 +300,16 @@ export function judge(results: Results): TargetLine[] {
     }
   } else {
     const trips = tg.map((r) => r.sentPerDecision)
-    lines.push({
-      area: 'Redis',
-      target:
-        'exactly 1 round trip per decision (Tollgate: at most 1; one turn of the event loop shares one)',
-      measured: `${trips.map((t) => t.toFixed(3)).join(' / ')} commands sent per decision at ${tg.map((r) => r.inflight).join(' / ')} in flight`,
-      pass: trips.every((t) => t <= 1.005),
-      why: '',
-    })
+    lines.push(
+      plain({
+        area: 'Redis',
+        target:
+          'exactly 1 round trip per decision (Tollgate: at most 1; one turn of the event loop shares one)',
+        measured: `${trips.map((t) => t.toFixed(3)).join(' / ')} commands sent per decision at ${tg.map((r) => r.inflight).join(' / ')} in flight`,
+        headline: trips.map((t) => t.toFixed(3)).join(' / '),
+        pass: trips.every((t) => t <= 1.005),
+      }),
+    )
     const at50 = tg.find((r) => r.inflight === 50)
     const peer50 = redis!.results.find((r) => r.lib === 'rate-limiter-flexible' && r.inflight === 50)
     if (at50 && peer50) {
@@ -281,6 +325,7 @@ export function judge(results: Results): TargetLine[] {
           {
             area: 'Redis',
             target: '≥ 2 × RateLimiterRedis decisions/s at 50 in flight',
+            headline: `${f2(ratio)}×`,
             measured: `${f2(ratio)}×${spread} (median runs: ${Math.round(at50.redisDecisionsPerSec)} vs ${Math.round(peer50.redisDecisionsPerSec)} decisions/s)`,
             pass: ratio >= 2,
           },
@@ -291,13 +336,15 @@ export function judge(results: Results): TargetLine[] {
     const ceiling = redis!.ceilings.find((c) => c.clients === 50 && c.pipeline === 1)
     if (at50 && ceiling) {
       const share = at50.redisDecisionsPerSec / ceiling.rps
-      lines.push({
-        area: 'Redis',
-        target: '≥ 50 % of the measured EVALSHA ceiling (redis-benchmark -c 50, no pipelining)',
-        measured: `${(share * 100).toFixed(0)} % (${Math.round(at50.redisDecisionsPerSec)} of ${Math.round(ceiling.rps)}/s)`,
-        pass: share >= 0.5,
-        why: '',
-      })
+      lines.push(
+        plain({
+          area: 'Redis',
+          target: '≥ 50 % of the measured EVALSHA ceiling (redis-benchmark -c 50, no pipelining)',
+          measured: `${pct(share)} (${Math.round(at50.redisDecisionsPerSec)} of ${Math.round(ceiling.rps)}/s)`,
+          headline: pct(share),
+          pass: share >= 0.5,
+        }),
+      )
     }
   }
 
@@ -305,31 +352,31 @@ export function judge(results: Results): TargetLine[] {
   const perKey = memory?.perKey.find((r) => r.lib === 'tollgate-gcra')
   lines.push(
     perKey
-      ? {
+      ? plain({
           area: 'Memory',
           target: `≤ 150 bytes per single-rate key at ${perKey.keys.toLocaleString('en-US')} keys`,
           measured: `${perKey.bytesPerKey.toFixed(0)} B (peers: ${memory!.perKey
             .filter((r) => !r.lib.startsWith('tollgate'))
             .map((r) => `${r.lib} ${r.bytesPerKey.toFixed(0)} B`)
             .join(', ')})`,
+          headline: `${perKey.bytesPerKey.toFixed(0)} B`,
           pass: perKey.bytesPerKey <= 150,
-          why: '',
-        }
+        })
       : missingLine('Memory', '≤ 150 bytes per single-rate key at 1M keys', 'not measured'),
   )
   const server = memory?.servers.find((s) => s.variant === 'tollgate')
   lines.push(
     server
-      ? {
+      ? plain({
           area: 'Memory',
           target: `Express server tracking ${server.keys.toLocaleString('en-US')} keys within 20 MB of the bare server's RSS`,
           measured: `RSS ${signed(server.rssOverBareMB)} MB, heap + external ${signed(server.heldOverBareMB)} MB (peers' RSS: ${memory!.servers
             .filter((s) => s.variant !== 'tollgate' && s.variant !== 'bare')
             .map((s) => `${s.variant} ${signed(s.rssOverBareMB)} MB`)
             .join(', ')})`,
+          headline: `${signed(server.rssOverBareMB)} MB`,
           pass: server.rssOverBareMB <= 20,
-          why: '',
-        }
+        })
       : missingLine(
           'Memory',
           'server with 100k keys within 20 MB of bare RSS',
@@ -343,13 +390,15 @@ export function judge(results: Results): TargetLine[] {
     )
     const [early, late] = flood.heapAfterGcMB
     const flat = flood.rssGrowthMB <= 0.1 * firstHalfPeak && late - early <= 5
-    lines.push({
-      area: 'Memory',
-      target: `flat RSS under a flood of ${flood.keys.toLocaleString('en-US')} distinct keys (max ${flood.max.toLocaleString('en-US')})`,
-      measured: `RSS after GC, peak of 2nd half − peak of 1st half: ${flood.rssGrowthMB.toFixed(1)} MB; heap after GC ${early.toFixed(1)} → ${late.toFixed(1)} MB`,
-      pass: flat,
-      why: '',
-    })
+    lines.push(
+      plain({
+        area: 'Memory',
+        target: `flat RSS under a flood of ${flood.keys.toLocaleString('en-US')} distinct keys (max ${flood.max.toLocaleString('en-US')})`,
+        measured: `RSS after GC, peak of 2nd half − peak of 1st half: ${flood.rssGrowthMB.toFixed(1)} MB; heap after GC ${early.toFixed(1)} → ${late.toFixed(1)} MB`,
+        headline: `${signed(flood.rssGrowthMB)} MB`,
+        pass: flat,
+      }),
+    )
   } else {
     lines.push(missingLine('Memory', 'flat RSS under a 10M-key flood', 'not measured'))
   }
@@ -359,13 +408,15 @@ export function judge(results: Results): TargetLine[] {
   const off = attack?.rows.find((r) => r.lib === 'tollgate' && !r.localBlock)
   if (on && off) {
     const fewer = off.sentPerSec / Math.max(on.sentPerSec, 1e-9)
-    lines.push({
-      area: 'Under attack',
-      target: 'deny cache: ≥ 10 × fewer Redis commands than without',
-      measured: `${on.sentPerSec > 0 ? `${fewer.toFixed(0)}× fewer` : 'no Redis command at all'} with the deny cache: ${Math.round(on.sentPerSec)} vs ${Math.round(off.sentPerSec)} commands/s sent; ${Math.round(on.decisionsPerSec)} vs ${Math.round(off.decisionsPerSec)} decisions/s`,
-      pass: fewer >= 10,
-      why: '',
-    })
+    lines.push(
+      plain({
+        area: 'Under attack',
+        target: 'deny cache: ≥ 10 × fewer Redis commands than without',
+        measured: `${on.sentPerSec > 0 ? `${fewer.toFixed(0)}× fewer` : 'no Redis command at all'} with the deny cache: ${Math.round(on.sentPerSec)} vs ${Math.round(off.sentPerSec)} commands/s sent; ${Math.round(on.decisionsPerSec)} vs ${Math.round(off.decisionsPerSec)} decisions/s`,
+        headline: `${f0(on.sentPerSec)} vs ${f0(off.sentPerSec)} cmds/s`,
+        pass: fewer >= 10,
+      }),
+    )
   } else {
     lines.push(missingLine('Under attack', 'deny cache: ≥ 10 × fewer Redis commands', 'not measured'))
   }
@@ -392,7 +443,7 @@ function memoryRatioWhy(
     readonly noHeaders: number | undefined
     readonly floor: number | undefined
   },
-): string {
+): Why {
   const parts: string[] = []
   const budget = bareCpu === undefined ? undefined : cpuBudget(bareCpu, target)
   // Tollgate's code, headers included, measured alone: within the budget, the rest is not its code.
@@ -472,7 +523,7 @@ function memoryRatioWhy(
         ? `${ownText}, within those +${f1(budget!)} µs: the rest of Tollgate's +${f1(row.addedCpu)} µs over sockets is ${framework}'s work for one more middleware and two more headers, and noise`
         : ownText,
     )
-  return `${parts.join('; ')}. ${plan}.`
+  return { text: `${parts.join('; ')}. ${plan}.`, outOfReach: unreachable }
 }
 
 /** Why an HTTP Redis-store ratio target is missed: server CPU vs Redis CPU per request. */
@@ -484,7 +535,7 @@ function redisRatioWhy(
   bareCpu: number | undefined,
   headers: HttpRow | undefined,
   minimal: HttpRow | undefined,
-): string {
+): Why {
   // Any limiter sending the standard headers does at least what these references do, and a
   // Redis-backed one adds its round trip: when they miss the target, no such limiter meets it.
   const unreachable = [
@@ -498,10 +549,10 @@ function redisRatioWhy(
   // A reference that reaches the target (the floor does more than setting the headers) means the
   // other's shortfall is noise: nothing is shown out of reach.
   const reached = [headers, minimal].some((ref) => ref !== undefined && ref.ratio >= target)
-  const prefix =
-    unreachable.length && !reached
-      ? `${unreachable.join(' and ')} < ${target}: no limiter sending the standard headers (on by default) reaches ${target} on ${framework} on this rig, with any store; `
-      : ''
+  const outOfReach = unreachable.length > 0 && !reached
+  const prefix = outOfReach
+    ? `${unreachable.join(' and ')} < ${target}: no limiter sending the standard headers (on by default) reaches ${target} on ${framework} on this rig, with any store; `
+    : ''
   const redisCpu = row.redisCpuPerRequest
   const peerText = peers
     .map(
@@ -510,11 +561,13 @@ function redisRatioWhy(
     )
     .join('; ')
   const figures = `server CPU ${f1(row.cpuPerRequest)} µs/request vs bare ${bareCpu === undefined ? '?' : f1(bareCpu)} (${signed(row.addedCpu)}${bareCpu === undefined ? '' : `; ${target} allows +${f1(cpuBudget(bareCpu, target))}`}), Redis CPU ${redisCpu === undefined ? '?' : f1(redisCpu)} µs/request, ${row.redisCallsPerRequest === undefined ? '?' : f2(row.redisCallsPerRequest)} Redis cmds/request${peerText ? ` (peers: ${peerText})` : ''}`
-  if (bareCpu === undefined) return `${prefix}${figures}.`
+  if (bareCpu === undefined) return { text: `${prefix}${figures}.`, outOfReach }
   const cap = bareCpu / row.cpuPerRequest
-  return cap < target
-    ? `${prefix}${figures}; server CPU alone caps ${framework} at ${f2(cap)} < ${target}: the gap is in the server process. Plan: less server work per Redis call (its socket write, which must wake Redis, and ioredis's encoding of the command) and per decision (its promises from the store to the middleware); calls already carry about ten requests each under this load, and holding calls back while one is in flight did not raise req/s in a trial.`
-    : `${prefix}${figures}; server CPU alone allows ${f2(cap)} ≥ ${target}: the gap is Redis's ${redisCpu === undefined ? '?' : f1(redisCpu)} µs/request on the cores the server and autocannon share. Much of what a call costs Redis is the call itself (waking for it, reading it, writing the answer), whatever its script does: compare the \`return 1\` row with Tollgate's one-request call under the Redis decisions. Plan: fewer calls per request without holding a request back past its turn of the event loop (holding calls while one is in flight was within the noise in a trial), and Redis on a core of its own.`
+  const text =
+    cap < target
+      ? `${prefix}${figures}; server CPU alone caps ${framework} at ${f2(cap)} < ${target}: the gap is in the server process. Plan: less server work per Redis call (its socket write, which must wake Redis, and ioredis's encoding of the command) and per decision (its promises from the store to the middleware); calls already carry about ten requests each under this load, and holding calls back while one is in flight did not raise req/s in a trial.`
+      : `${prefix}${figures}; server CPU alone allows ${f2(cap)} ≥ ${target}: the gap is Redis's ${redisCpu === undefined ? '?' : f1(redisCpu)} µs/request on the cores the server and autocannon share. Much of what a call costs Redis is the call itself (waking for it, reading it, writing the answer), whatever its script does: compare the \`return 1\` row with Tollgate's one-request call under the Redis decisions. Plan: fewer calls per request without holding a request back past its turn of the event loop (holding calls while one is in flight was within the noise in a trial), and Redis on a core of its own.`
+  return { text, outOfReach }
 }
 
 /**
@@ -530,7 +583,7 @@ function cpuWhy(
   noHeaders: number | undefined,
   ownNs: number | undefined,
   alone: { readonly headers: number | undefined; readonly floor: number | undefined },
-): string {
+): Why {
   const u = (n: number | undefined) => (n === undefined ? '?' : signed(n))
   const figures = `in-process: an empty middleware ${u(noop)} µs, two constant headers ${u(headers)}, Tollgate with headers: false ${u(noHeaders)}, Tollgate ${u(tollgate)}`
   // Measured alone, Tollgate's own code (its headers included) is within 1 µs: the rest is the framework's.
@@ -553,7 +606,10 @@ function cpuWhy(
     const plan = atFloor
       ? 'Plan: keep the headers (design); Tollgate is at the floor'
       : `Plan: keep the headers (design), and bring Tollgate's middleware (${ownNs === undefined ? '?' : f0(ownNs)} ns alone) to the floor's cost`
-    return `${figures}; run alone on a real request, ${aloneOver.join(' and ')} > 1 µs: with headers on (the default) 1 µs is out of reach on ${framework}. ${plan}.`
+    return {
+      text: `${figures}; run alone on a real request, ${aloneOver.join(' and ')} > 1 µs: with headers on (the default) 1 µs is out of reach on ${framework}. ${plan}.`,
+      outOfReach: true,
+    }
   }
   if (noop !== undefined && noop > 1) {
     const own = tollgate === undefined ? undefined : tollgate - noop
@@ -561,19 +617,29 @@ function cpuWhy(
       ownWithin !== '' || (own !== undefined && own <= 1)
         ? `Plan: none in Tollgate; 1 µs is below ${framework}'s cost per middleware`
         : `Tollgate's own share (Tollgate − empty middleware) is ${own === undefined ? '?' : signed(own)} µs. Plan: cut that share below 1 µs (headers: false − empty middleware: ${noHeaders === undefined ? '?' : signed(noHeaders - noop)} µs)`
-    return `${figures}; being a middleware costs ${signed(noop)} > 1 µs on ${framework}, so no middleware limiter meets 1 µs${ownWithin}. ${plan}.`
+    return {
+      text: `${figures}; being a middleware costs ${signed(noop)} > 1 µs on ${framework}, so no middleware limiter meets 1 µs${ownWithin}. ${plan}.`,
+      outOfReach: true,
+    }
   }
   if (headers !== undefined && headers > 1) {
     const plan =
       ownWithin !== '' || (noHeaders !== undefined && noHeaders <= 1)
         ? 'Plan: keep the headers (design); the limiter is within 1 µs without them'
         : `Plan: cut the limiter's own work (headers: false ${u(noHeaders)} µs), fewer calls per request`
-    return `${figures}; the two headers alone cost ${signed(headers)} > 1 µs: with headers on (the default) 1 µs is out of reach on ${framework}${ownWithin}. ${plan}.`
+    return {
+      text: `${figures}; the two headers alone cost ${signed(headers)} > 1 µs: with headers on (the default) 1 µs is out of reach on ${framework}${ownWithin}. ${plan}.`,
+      outOfReach: true,
+    }
   }
   const headerShare = tollgate !== undefined && noHeaders !== undefined ? signed(tollgate - noHeaders) : '?'
-  return ownWithin !== ''
-    ? `${figures}${ownWithin}. Plan: none in Tollgate's code; measure ${framework}'s share with less noise (instruction counts).`
-    : `${figures}. Plan: cut the limiter's own work (headers: false ${u(noHeaders)} µs) and its header writes (${headerShare} µs).`
+  return {
+    text:
+      ownWithin !== ''
+        ? `${figures}${ownWithin}. Plan: none in Tollgate's code; measure ${framework}'s share with less noise (instruction counts).`
+        : `${figures}. Plan: cut the limiter's own work (headers: false ${u(noHeaders)} µs) and its header writes (${headerShare} µs).`,
+    outOfReach: false,
+  }
 }
 
 /**
@@ -587,7 +653,7 @@ function coreWhy(
   lru: CoreRow | undefined,
   floor: CoreRow | undefined,
   flexibleOps: number,
-): string {
+): Why {
   const decisionNs = 1e9 / tollgateOps
   const budgetNs = 1e9 / (3 * flexibleOps)
   const parts = [`3× allows ${f1(budgetNs)} ns per decision; Tollgate takes ${f1(decisionNs)}`]
@@ -598,9 +664,15 @@ function coreWhy(
       `the floor of any GCRA limiter keyed in lru-cache (one clock read, one get, one number of state, a decision object; no validation, expiry or eviction handling) ${f1(floorNs)} ns = ${f2(floor.vsFlexible)}×; Tollgate's own work over that floor: ${f1(decisionNs - floorNs)} ns`,
     )
     if (floor.vsFlexible < 3)
-      return `${parts.join('; ')}: even the floor misses 3×, so no limiter that keeps per-key state in lru-cache (as the issue requires) and answers with a decision object reaches it${keys === 'many' ? ' here; at 100,000 keys the clock read and the Map lookup inside get dominate' : ''}. Plan: an LRU index with fewer memory touches than lru-cache (a Map plus an intrusive list in the slab), and a decision without a per-rate array for one-rate policies.`
+      return {
+        outOfReach: true,
+        text: `${parts.join('; ')}: even the floor misses 3×, so no limiter that keeps per-key state in lru-cache (as the issue requires) and answers with a decision object reaches it${keys === 'many' ? ' here; at 100,000 keys the clock read and the Map lookup inside get dominate' : ''}. Plan: an LRU index with fewer memory touches than lru-cache (a Map plus an intrusive list in the slab), and a decision without a per-rate array for one-rate policies.`,
+      }
   }
-  return `${parts.join('; ')}. Plan: cut Tollgate's own work over the floor (validation, expiry bookkeeping, the decision's per-rate array).`
+  return {
+    text: `${parts.join('; ')}. Plan: cut Tollgate's own work over the floor (validation, expiry bookkeeping, the decision's per-rate array).`,
+    outOfReach: false,
+  }
 }
 
 /**
@@ -613,7 +685,7 @@ function redisWhy(
   flexible: RedisResult,
   scripts: readonly ScriptCost[],
   cores: number | undefined,
-): string {
+): Why {
   const tg = tollgate.redisCpuMicrosPerDecision
   const rlf = flexible.redisCpuMicrosPerDecision
   const busy = (r: RedisResult) => pct((r.redisCpuMicrosPerDecision * r.redisDecisionsPerSec) / 1e6)
@@ -657,5 +729,5 @@ function redisWhy(
     coresBound !== undefined && coresBound < 2
       ? `Plan: on ${cores} cores both processes must get cheaper: ${redisPlan} and less client CPU per decision (encoding the batch and parsing the reply); with more cores than processes, sharding the policy over several Redis instances`
       : `Plan: ${redisPlan}, and sharding the policy over several Redis instances where cores allow`
-  return `${parts.join('; ')}. ${plan}.`
+  return { text: `${parts.join('; ')}. ${plan}.`, outOfReach: false }
 }
