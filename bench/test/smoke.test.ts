@@ -1,5 +1,6 @@
-import { execFile, spawn } from 'node:child_process'
+import { execFile, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -7,6 +8,17 @@ import { expect, test } from 'vitest'
 import type { Results } from '../src/report/results.ts'
 
 const run = promisify(execFile)
+
+/** Whether this machine can pin a process to one of several CPUs (Linux, 2+ CPUs, taskset). */
+function canPin(): boolean {
+  if (process.platform !== 'linux' || availableParallelism() < 2) return false
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
 const BENCH = fileURLToPath(new URL('..', import.meta.url))
 
 // Benchmarks are not tests: this only proves the harness runs end to end with tiny sizes
@@ -30,6 +42,8 @@ test('a smoke run measures every library and renders RESULTS.md', async () => {
     ]),
   )
   for (const row of results.core!.rows) expect(row.opsPerSec).toBeGreaterThan(0)
+  // Every core worker ran pinned to one CPU wherever taskset can pin it to one of two or more.
+  if (canPin()) expect(results.core?.cpu).toBeTypeOf('number')
   const injected = results.inject!.rows
   expect(injected.filter((row) => row.variant === 'tollgate').map((row) => row.framework)).toEqual([
     'express',

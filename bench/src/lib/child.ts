@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { pinProcess } from './cpus.ts'
 
 /** A worker script of this package, run with the same TypeScript loader as the orchestrator. */
 export function workerPath(name: string): string {
@@ -11,6 +12,11 @@ export interface ChildOptions {
   readonly nodeArgs?: readonly string[]
   /** The child is killed and the promise rejects after this many ms. */
   readonly timeoutMs: number
+  /**
+   * Pins every thread of the child to this CPU (`taskset`) as soon as it is started: before it
+   * has loaded its script, long before it measures anything.
+   */
+  readonly cpu?: number
 }
 
 function spawnWorker(name: string, spec: unknown, nodeArgs: readonly string[] = []): ChildProcess {
@@ -27,6 +33,15 @@ function spawnWorker(name: string, spec: unknown, nodeArgs: readonly string[] = 
 export function runWorker<T>(name: string, spec: unknown, options: ChildOptions): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const child = spawnWorker(name, spec, options.nodeArgs)
+    if (options.cpu !== undefined) {
+      try {
+        pinProcess(child.pid!, options.cpu)
+      } catch (error) {
+        child.kill('SIGKILL')
+        reject(error)
+        return
+      }
+    }
     let result: { value: T } | undefined
     const timer = setTimeout(() => {
       child.kill('SIGKILL')

@@ -57,6 +57,27 @@ export function pinLoadGenerator(): { pinning: Pinning; restore: () => void } {
   }
 }
 
+/**
+ * The CPU every process of a section is pinned to (the second this process may use, as the HTTP
+ * section's servers are), or why none is. On a 2-core AMD EPYC VM one CPU ran a memory-bound
+ * process at about half the speed of the other for an hour or more, and which one was slow
+ * changed over the day: six `tollgate-gcra` processes on 100,000 keys each made 3.4–4.4 million
+ * decisions/s pinned to CPU 0 and 7.0–8.2 million pinned to CPU 1 (`RateLimiterMemory`: 1.2–1.7
+ * and 2.6–3.2 million), an hour after the opposite split. An unpinned process mostly stays on the
+ * CPU it starts on, so each process drew a speed for its whole life, which no bracketing of runs
+ * could take out of a ratio.
+ */
+export function measuredCpu():
+  | { readonly pinned: true; readonly cpu: number }
+  | { readonly pinned: false; readonly why: string } {
+  if (process.platform !== 'linux') return { pinned: false, why: 'not Linux' }
+  const list = currentList()
+  if (list === undefined) return { pinned: false, why: 'no taskset' }
+  const cpus = expand(list)
+  if (cpus.length < 2) return { pinned: false, why: `this process may use CPU ${list} only` }
+  return { pinned: true, cpu: cpus[1]! }
+}
+
 /** Pins every thread of process `pid` to `cpu`. */
 export function pinProcess(pid: number, cpu: number): void {
   taskset(['-a', '-p', '-c', String(cpu), String(pid)])

@@ -1,6 +1,7 @@
 import { retryOnce, runWorker } from '../lib/child.ts'
 import { median, minMax } from '../lib/common.ts'
 import { type Context, missing, schedule } from '../lib/context.ts'
+import { measuredCpu } from '../lib/cpus.ts'
 import type { CoreLib, CoreResult, CoreSpec } from '../workers/core.ts'
 
 export interface CoreRow {
@@ -23,6 +24,8 @@ export interface CoreSection {
   readonly rows: readonly CoreRow[]
   readonly raw: readonly CoreRun[]
   readonly notes: readonly string[]
+  /** The CPU every worker was pinned to (absent when unpinned, and in results of earlier versions). */
+  readonly cpu?: number
 }
 
 /** The reference every ratio of the section is taken against. */
@@ -69,13 +72,21 @@ export async function coreSection(ctx: Context): Promise<CoreSection> {
   if (skip) notes.push(`Tollgate rows ${skip}`)
   const libs = LIBS.filter((lib) => !(skip && lib.startsWith('tollgate')))
   const others = libs.filter((lib) => lib !== REFERENCE)
+  // Every worker on the same CPU (see measuredCpu): a ratio then compares libraries, not CPUs.
+  const where = measuredCpu()
+  if (!where.pinned) notes.push(`workers not pinned to a CPU: ${where.why}`)
+  const cpu = where.pinned ? where.cpu : undefined
   const raw: CoreRun[] = []
   for (let round = 0; round < rounds; round++) {
     for (const keys of ['one', 'many'] as const) {
       for (const [slot, lib] of coreOrder(others, round).entries()) {
         const spec: CoreSpec = { lib, keys, minCpuMs, warmupMs }
         const result = await retryOnce(
-          () => runWorker<CoreResult>('core', spec, { timeoutMs: 120_000 }),
+          () =>
+            runWorker<CoreResult>('core', spec, {
+              timeoutMs: 120_000,
+              ...(cpu === undefined ? {} : { cpu }),
+            }),
           ctx.log,
         )
         ctx.log(
@@ -101,5 +112,5 @@ export async function coreSection(ctx: Context): Promise<CoreSection> {
       })
     }
   }
-  return { rows, raw, notes }
+  return { rows, raw, notes, ...(cpu === undefined ? {} : { cpu }) }
 }
