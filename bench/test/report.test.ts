@@ -267,6 +267,32 @@ describe('complete runs', () => {
     expect(targets.find((t) => t.area === 'Under attack')?.status).toBe('unmeasured')
   })
 
+  test('core times per decision come from the ratios, not from medians of different rounds', () => {
+    const row = (lib: string, opsPerSec: number, vsFlexible: number) => ({
+      lib,
+      keys: 'many',
+      opsPerSec,
+      range: [opsPerSec, opsPerSec],
+      vsFlexible,
+      vsFlexibleRange: [vsFlexible, vsFlexible],
+    })
+    // Tollgate's median run came from a fast round, the floor's from a slow one: their decisions/s
+    // tie, while in the same rounds the floor made 1.5 times Tollgate's.
+    const results = {
+      core: {
+        rows: [row('tollgate-gcra', 4e6, 2), row('floor-gcra', 4e6, 3), row('rate-limiter-flexible', 1e6, 1)],
+        raw: [],
+        notes: [],
+      },
+    } as unknown as Results
+    const line = judge(results).find((l) => l.target.endsWith('100,000 keys'))!
+    expect(line.why).toContain(
+      "at RateLimiterMemory's median 1000.0 ns per decision, 3× allows 333.3 ns; Tollgate takes 500.0 (2.00×)",
+    )
+    expect(line.why).toContain("Tollgate's own work over that floor: 166.7 ns")
+    expect(targetStatus(line)).toBe('open')
+  })
+
   test('a run recorded again replaces its entry; runs stay in order of start', () => {
     const a = entry('2026-12-07T04:27:00.000Z', 'c07f01f', [])
     const b = entry('2026-12-07T06:56:00.000Z', 'bd8d123', [])
