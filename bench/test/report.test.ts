@@ -204,6 +204,38 @@ describe('complete runs', () => {
     headline,
     status,
   })
+  /** A core row whose median run and every round made `opsPerSec` and `vsFlexible`. */
+  const coreRow = (lib: string, keys: 'one' | 'many', opsPerSec: number, vsFlexible: number) => ({
+    lib,
+    keys,
+    opsPerSec,
+    range: [opsPerSec, opsPerSec],
+    vsFlexible,
+    vsFlexibleRange: [vsFlexible, vsFlexible],
+  })
+  /**
+   * Results of a run (`run`: its other fields) with a core section alone: Tollgate and the floor at
+   * 100,000 keys as [decisions/s, × RateLimiterMemory], RateLimiterMemory at 10⁶/s, and `more` rows.
+   */
+  const coreOnly = (
+    tollgate: [number, number],
+    floor: [number, number],
+    more: ReturnType<typeof coreRow>[] = [],
+    run: object = {},
+  ) =>
+    ({
+      ...run,
+      core: {
+        rows: [
+          ...more,
+          coreRow('tollgate-gcra', 'many', ...tollgate),
+          coreRow('floor-gcra', 'many', ...floor),
+          coreRow('rate-limiter-flexible', 'many', 1e6, 1),
+        ],
+        raw: [],
+        notes: [],
+      },
+    }) as unknown as Results
   const entry = (startedAt: string, revision: string, targets: HistoryTarget[]): HistoryEntry => ({
     startedAt,
     revision,
@@ -212,50 +244,12 @@ describe('complete runs', () => {
   })
 
   test("a run's entry holds each target's headline and verdict", () => {
-    const results = {
+    const results = coreOnly([2e6, 1.9], [2e6, 2.5], [coreRow('tollgate-gcra', 'one', 9e6, 3.2)], {
       startedAt: '2026-12-07T06:56:38.968Z',
       seconds: 3252,
       rig: { revision: 'bd8d123' },
       timings: {},
-      core: {
-        rows: [
-          {
-            lib: 'tollgate-gcra',
-            keys: 'one',
-            opsPerSec: 9e6,
-            range: [9e6, 9e6],
-            vsFlexible: 3.2,
-            vsFlexibleRange: [3, 4],
-          },
-          {
-            lib: 'tollgate-gcra',
-            keys: 'many',
-            opsPerSec: 2e6,
-            range: [2e6, 2e6],
-            vsFlexible: 1.9,
-            vsFlexibleRange: [1, 2],
-          },
-          {
-            lib: 'floor-gcra',
-            keys: 'many',
-            opsPerSec: 2e6,
-            range: [2e6, 2e6],
-            vsFlexible: 2.5,
-            vsFlexibleRange: [2, 3],
-          },
-          {
-            lib: 'rate-limiter-flexible',
-            keys: 'many',
-            opsPerSec: 1e6,
-            range: [1e6, 1e6],
-            vsFlexible: 1,
-            vsFlexibleRange: [1, 1],
-          },
-        ],
-        raw: [],
-        notes: [],
-      },
-    } as unknown as Results
+    })
     const { revision, minutes, targets } = historyEntry(results)
     expect({ revision, minutes }).toEqual({ revision: 'bd8d123', minutes: 54.2 })
     const core = targets.filter((t) => t.area === 'Core')
@@ -268,24 +262,9 @@ describe('complete runs', () => {
   })
 
   test('core times per decision come from the ratios, not from medians of different rounds', () => {
-    const row = (lib: string, opsPerSec: number, vsFlexible: number) => ({
-      lib,
-      keys: 'many',
-      opsPerSec,
-      range: [opsPerSec, opsPerSec],
-      vsFlexible,
-      vsFlexibleRange: [vsFlexible, vsFlexible],
-    })
     // Tollgate's median run came from a fast round, the floor's from a slow one: their decisions/s
     // tie, while in the same rounds the floor made 1.5 times Tollgate's.
-    const results = {
-      core: {
-        rows: [row('tollgate-gcra', 4e6, 2), row('floor-gcra', 4e6, 3), row('rate-limiter-flexible', 1e6, 1)],
-        raw: [],
-        notes: [],
-      },
-    } as unknown as Results
-    const line = judge(results).find((l) => l.target.endsWith('100,000 keys'))!
+    const line = judge(coreOnly([4e6, 2], [4e6, 3])).find((l) => l.target.endsWith('100,000 keys'))!
     expect(line.why).toContain(
       "at RateLimiterMemory's median 1000.0 ns per decision, 3× allows 333.3 ns; Tollgate takes 500.0 (2.00×)",
     )
