@@ -105,7 +105,7 @@ export function renderMarkdown(
     out.push(
       '### The targets in the last complete runs',
       '',
-      `Every complete run of all sections (none merged with \`--only\`) is recorded in [history.json](history.json) with the verdicts its report gave. ✓ met, ○ missed and shown out of reach in that run, ✗ missed and open. The table above judges the latest run alone; this one shows how far that verdict holds from run to run (ratios within a few hundredths of a target can pass in one run and miss in the next with the same code).`,
+      `Every complete run of all sections (none merged with \`--only\`) is recorded in [history.json](history.json) with its verdicts and headline figures. ✓ met, ○ missed and shown out of reach in that run, ✗ missed and open. The table above judges the latest run alone; this one shows how far that verdict holds from run to run (ratios within a few hundredths of a target can pass in one run and miss in the next with the same code).`,
       '',
       runs,
       '',
