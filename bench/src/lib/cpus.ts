@@ -32,20 +32,31 @@ function currentList(): string | undefined {
 }
 
 /**
+ * The two lowest CPUs this process may use (0 and 1 on the 2-core rig), as `taskset` lists them
+ * now (`list`), or why there are not two to pin to.
+ */
+function twoCpus():
+  | { readonly ok: true; readonly list: string; readonly load: number; readonly server: number }
+  | { readonly ok: false; readonly why: string } {
+  if (process.platform !== 'linux') return { ok: false, why: 'not Linux' }
+  if (availableParallelism() < 2) return { ok: false, why: 'fewer than 2 CPUs' }
+  const list = currentList()
+  if (list === undefined) return { ok: false, why: 'no taskset' }
+  const cpus = expand(list)
+  if (cpus.length < 2) return { ok: false, why: `this process may use CPU ${list} only` }
+  return { ok: true, list, load: cpus[0]!, server: cpus[1]! }
+}
+
+/**
  * Pins every thread of this process to one CPU and returns the CPU left for servers, with a
  * function that restores this process's CPUs. Not pinned with fewer than 2 CPUs or without
  * `taskset`: the run says so in its notes.
  */
 export function pinLoadGenerator(): { pinning: Pinning; restore: () => void } {
   const none = (why: string) => ({ pinning: { pinned: false, why } as const, restore: () => {} })
-  if (process.platform !== 'linux') return none('not Linux')
-  if (availableParallelism() < 2) return none('fewer than 2 CPUs')
-  const before = currentList()
-  if (before === undefined) return none('no taskset')
-  // The two lowest CPUs this process may use: 0-1 on the 2-core rig.
-  const cpus = expand(before)
-  if (cpus.length < 2) return none(`this process may use CPU ${before} only`)
-  const [load, server] = cpus as [number, number]
+  const cpus = twoCpus()
+  if (!cpus.ok) return none(cpus.why)
+  const { list: before, load, server } = cpus
   try {
     taskset(['-a', '-p', '-c', String(load), String(process.pid)])
   } catch (error) {
@@ -70,12 +81,8 @@ export function pinLoadGenerator(): { pinning: Pinning; restore: () => void } {
 export function measuredCpu():
   | { readonly pinned: true; readonly cpu: number }
   | { readonly pinned: false; readonly why: string } {
-  if (process.platform !== 'linux') return { pinned: false, why: 'not Linux' }
-  const list = currentList()
-  if (list === undefined) return { pinned: false, why: 'no taskset' }
-  const cpus = expand(list)
-  if (cpus.length < 2) return { pinned: false, why: `this process may use CPU ${list} only` }
-  return { pinned: true, cpu: cpus[1]! }
+  const cpus = twoCpus()
+  return cpus.ok ? { pinned: true, cpu: cpus.server } : { pinned: false, why: cpus.why }
 }
 
 /** Pins every thread of process `pid` to `cpu`. */
