@@ -525,6 +525,13 @@ class RateLimiter implements Limiter<boolean> {
     return this.globalTarget ? [own, this.globalTarget] : [own]
   }
 
+  /**
+   * Validates the request, reads the clock and, on the memory store's fused path (one GCRA rate,
+   * a stored key, no global ceiling), answers at once; everything else goes to `decideRest`.
+   * Kept small so that V8 inlines it into `consume` (V8 inlines functions of at most 460 bytes of
+   * bytecode): as one function with the rest, every decision paid a call into it, with `now`
+   * boxed, before the call into the store.
+   */
   private decide(
     rawKey: unknown,
     rawWeight: unknown,
@@ -536,13 +543,30 @@ class RateLimiter implements Limiter<boolean> {
     const weight = rawWeight === undefined ? 1 : checkWeight(rawWeight)
     const now = Math.floor(this.clock.now())
     const fast = this.fast
+    if (fast === undefined || !charge || key === undefined || weight > this.policy.maxWeight)
+      return this.decideRest(key, weight, maxDelay, charge, now, undefined)
+    const decided = fast.decideGcra(this.policy, key, weight, maxDelay, now)
+    return decided || this.decideRest(key, weight, maxDelay, charge, now, decided)
+  }
+
+  /**
+   * `decide` past its fused path. `found` is what the fused path answered when it ran: `null`
+   * when the key has no state (the store need not look it up again), `undefined` otherwise.
+   */
+  private decideRest(
+    key: string | undefined,
+    weight: number,
+    maxDelay: number,
+    charge: boolean,
+    now: number,
+    found: null | undefined,
+  ): Decision | Promise<Decision> {
+    const fast = this.fast
     if (fast !== undefined && charge) {
       const policy = key === undefined ? this.fallback : this.policy
       if (weight <= policy.maxWeight) {
-        const decided = key === undefined ? undefined : fast.decideGcra(policy, key, weight, maxDelay, now)
-        if (decided) return decided
         const outcome =
-          decided === null
+          found === null
             ? fast.consumeNew(policy, key!, weight, maxDelay, now)
             : fast.consumeOne(policy, key, weight, maxDelay, now)
         return policy.rates.length === 1
