@@ -14,8 +14,8 @@
  * too; the counts of one library vary by about 3 % from one pair of runs to the next when nothing
  * else runs. Run one instance of this tool at a time on an idle machine (its two counts take one
  * CPU each): V8's heuristics (when to collect garbage, for one) follow wall-clock time, which
- * valgrind slows unevenly under load, and with two more instances beside it one file of Tollgate
- * counted 1,398 and 1,754 instructions per decision.
+ * valgrind slows unevenly under load, and with eight valgrind processes on the two CPUs one file
+ * of Tollgate counted 1,398 and 1,754 instructions per decision.
  */
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
