@@ -1,0 +1,127 @@
+/*
+ * Server CPU per request with a fresh server process for every run: a check on the HTTP section,
+ * whose servers live for four rounds each. Not part of `pnpm bench`; run it by hand:
+ *
+ *   node --import tsx src/tools/fresh-servers.ts --framework koa [--variants bare,floor,tollgate]
+ *     [--rounds 12] [--warmup 3] [--seconds 6]
+ *
+ * In each round every variant (order rotated per round) gets a server process of its own, pinned
+ * to one CPU with the load generator (autocannon, this process) on the other, `--warmup` seconds of
+ * load and then `--seconds` measured; then the process is stopped. A server's CPU per request is
+ * `process.cpuUsage()` over the measured requests. Each variant's figure is then compared with the
+ * first variant's in the same round (the reference: bare by default), and the table gives the
+ * median and min–max of those differences and ratios over rounds.
+ *
+ * Why fresh processes: on a 2-core AMD EPYC VM a server process draws a speed for its whole life.
+ * In about a quarter of Koa server processes with a limiter in them (the floor's and Tollgate's
+ * alike; none of 26 bare, empty-middleware or constant-header ones), V8 handled the object literal
+ * in Node's `process.nextTick` in its runtime instead of an inline cache, which `perf` showed as
+ * `Runtime_DefineKeyedOwnPropertyInLiteral` and `JSObject::MigrateToMap` under `endReadable`,
+ * `onwrite` and `resume`: about 3 µs more per request, a tenth of a Koa request. The HTTP
+ * section gives each variant two process draws per run, so one unlucky draw moves half its rounds;
+ * with a process per round, the median over rounds is that of the usual draw.
+ *
+ * The ratio column is the reference's CPU per request over the variant's, per round: what the
+ * variant's req/s would be as a share of the reference's on a server that is CPU-bound, as these
+ * are (the server's CPU is busy throughout a run). Load goes to 127.0.0.1 only, and the tool stops
+ * by itself: each run is bounded by `load`, each server by its start timeout.
+ */
+import { parseArgs } from 'node:util'
+import type { Framework, ServerSpec, Variant } from '../lib/apps.ts'
+import { ServerProcess } from '../lib/child.ts'
+import { median, minMax } from '../lib/common.ts'
+import { pinLoadGenerator, pinProcess } from '../lib/cpus.ts'
+import { load } from '../lib/load.ts'
+import type { ServerStats } from '../workers/server.ts'
+
+const FRAMEWORKS: readonly Framework[] = ['express', 'fastify', 'koa']
+const CONNECTIONS = 50
+
+const { values } = parseArgs({
+  options: {
+    framework: { type: 'string' },
+    variants: { type: 'string', default: 'bare,floor,tollgate,tollgate-no-headers' },
+    rounds: { type: 'string', default: '12' },
+    warmup: { type: 'string', default: '3' },
+    seconds: { type: 'string', default: '6' },
+  },
+})
+
+function positive(name: string, text: string): number {
+  const n = Number(text)
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got ${text}`)
+  return n
+}
+
+const framework = values.framework as Framework
+if (!FRAMEWORKS.includes(framework))
+  throw new Error(`--framework must be one of ${FRAMEWORKS.join(', ')}, got ${values.framework}`)
+const variants = values.variants.split(',').map((v) => v.trim()) as Variant[]
+if (variants.length < 2)
+  throw new Error(`--variants needs a reference and at least one more, got ${values.variants}`)
+const rounds = Math.round(positive('rounds', values.rounds))
+const warmup = positive('warmup', values.warmup)
+const seconds = positive('seconds', values.seconds)
+
+const { pinning, restore } = pinLoadGenerator()
+if (!pinning.pinned) console.log(`not pinned: ${pinning.why}`)
+const perRun = warmup + seconds + 1.5
+console.log(
+  `${framework}: ${variants.join(', ')}; ${rounds} rounds, about ${Math.ceil((rounds * variants.length * perRun) / 60)} min`,
+)
+
+/** One fresh server: its CPU µs per measured request and its req/s. */
+async function run(variant: Variant): Promise<{ cpu: number; rps: number }> {
+  const spec: ServerSpec = { framework, variant, store: 'memory', keys: 'one' }
+  const server = await ServerProcess.start<ServerStats>('server', spec, {
+    nodeArgs: ['--no-memory-reducer'],
+    timeoutMs: 30_000,
+  })
+  try {
+    if (pinning.pinned) pinProcess(server.pid, pinning.server)
+    await load({ port: server.port, connections: CONNECTIONS, seconds: warmup, keys: 'one' })
+    const before = await server.stats()
+    const result = await load({ port: server.port, connections: CONNECTIONS, seconds, keys: 'one' })
+    const after = await server.stats()
+    if (result.non2xx > 0 || result.errors > 0)
+      throw new Error(`${variant}: ${result.non2xx} non-2xx responses and ${result.errors} errors`)
+    return { cpu: (after.cpuMicros - before.cpuMicros) / result.requests, rps: result.rps }
+  } finally {
+    await server.stop()
+  }
+}
+
+const cpu = new Map<Variant, number[]>(variants.map((v) => [v, []]))
+try {
+  for (let round = 0; round < rounds; round++) {
+    for (let k = 0; k < variants.length; k++) {
+      const variant = variants[(k + round) % variants.length]!
+      const result = await run(variant)
+      cpu.get(variant)![round] = result.cpu
+      console.log(
+        `r${round + 1} ${variant}: ${Math.round(result.rps)} req/s, ${result.cpu.toFixed(1)} µs CPU/request`,
+      )
+    }
+  }
+} finally {
+  restore()
+}
+
+const reference = variants[0]!
+const ref = cpu.get(reference)!
+const fmt = (n: number, digits = 1) => (n >= 0 ? '+' : '−') + Math.abs(n).toFixed(digits)
+console.log(
+  `\n| ${framework} | CPU µs/request | − ${reference}, per round | ${reference} ÷ variant, per round |`,
+)
+console.log('|---|---|---|---|')
+console.log(`| ${reference} | ${median(ref).toFixed(1)} | | |`)
+for (const variant of variants.slice(1)) {
+  const own = cpu.get(variant)!
+  const added = own.map((c, round) => c - ref[round]!)
+  const ratios = own.map((c, round) => ref[round]! / c)
+  const [lo, hi] = minMax(added)
+  const [rlo, rhi] = minMax(ratios)
+  console.log(
+    `| ${variant} | ${median(own).toFixed(1)} | ${fmt(median(added))} (${fmt(lo)} to ${fmt(hi)}) | ${median(ratios).toFixed(3)} (${rlo.toFixed(2)}–${rhi.toFixed(2)}) |`,
+  )
+}
