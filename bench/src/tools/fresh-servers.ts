@@ -13,11 +13,11 @@
  * median and min–max of those differences and ratios over rounds.
  *
  * Why fresh processes: on a 2-core AMD EPYC VM a server process draws a speed for its whole life.
- * In about a quarter of Koa server processes with a limiter in them (the floor's and Tollgate's
- * alike; none of 26 bare, empty-middleware or constant-header ones), V8 handled the object literal
+ * In about one Koa server process in five with a limiter in it (the floor's 7 of 35, Tollgate's 5
+ * of 20; none of 35 bare, empty-middleware or constant-header ones), V8 handled the object literal
  * in Node's `process.nextTick` in its runtime instead of an inline cache, which `perf` showed as
  * `Runtime_DefineKeyedOwnPropertyInLiteral` and `JSObject::MigrateToMap` under `endReadable`,
- * `onwrite` and `resume`: about 3 µs more per request, a tenth of a Koa request. The HTTP
+ * `onwrite` and `resume`: about 3 µs more per request, a seventh of a Koa request. The HTTP
  * section gives each variant two process draws per run, so one unlucky draw moves half its rounds;
  * with a process per round, the median over rounds is that of the usual draw.
  *
