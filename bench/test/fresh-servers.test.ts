@@ -49,6 +49,9 @@ test('fresh-servers names the option and the value it rejects', async () => {
   expect(await fail(['--framework', 'koa', '--rounds', '0'])).toContain(
     '--rounds must be a positive number, got 0',
   )
+  expect(await fail(['--framework', 'koa', '--rounds', '2.5'])).toContain(
+    '--rounds must be a whole number, got 2.5',
+  )
   expect(await fail(['--framework', 'koa', '--variants', 'bare'])).toContain(
     '--variants needs a reference and at least one more, got bare',
   )

@@ -59,7 +59,8 @@ if (!FRAMEWORKS.includes(framework))
 const variants = values.variants.split(',').map((v) => v.trim()) as Variant[]
 if (variants.length < 2)
   throw new Error(`--variants needs a reference and at least one more, got ${values.variants}`)
-const rounds = Math.round(positive('rounds', values.rounds))
+const rounds = positive('rounds', values.rounds)
+if (!Number.isInteger(rounds)) throw new Error(`--rounds must be a whole number, got ${values.rounds}`)
 const warmup = positive('warmup', values.warmup)
 const seconds = positive('seconds', values.seconds)
 
