@@ -21,6 +21,9 @@ export function minMax(values: readonly number[]): [number, number] {
   return [Math.min(...values), Math.max(...values)]
 }
 
+/** `n` to one decimal with its sign, `+1.5` or `−0.3` (a minus sign, not a hyphen). */
+export const signed = (n: number): string => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(1)}`
+
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** `performance.now()` deadline loop guard: every benchmark loop stops by itself. */

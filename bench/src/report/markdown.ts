@@ -1,3 +1,4 @@
+import { signed } from '../lib/common.ts'
 import type { Config } from '../lib/config.ts'
 import { FRAMEWORKS } from '../sections/http.ts'
 import { type HistoryEntry, historyMarkdown } from './history.ts'
@@ -7,7 +8,6 @@ import { judge, type TargetLine, targetStatus } from './targets.ts'
 const n0 = (n: number) => Math.round(n).toLocaleString('en-US')
 const f1 = (n: number) => n.toFixed(1)
 const f2 = (n: number) => n.toFixed(2)
-const signed = (n: number) => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(1)}`
 const MARKS = { met: '✓', 'out-of-reach': '✗ out of reach', open: '✗ open', unmeasured: '–' } as const
 const mark = (line: TargetLine) => MARKS[targetStatus(line)]
 const table = (head: readonly string[], rows: readonly (readonly string[])[]) =>

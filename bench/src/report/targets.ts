@@ -1,3 +1,4 @@
+import { signed } from '../lib/common.ts'
 import type { CoreRow } from '../sections/core.ts'
 import type { HttpRow } from '../sections/http.ts'
 import type { ScriptCost } from '../sections/redis.ts'
@@ -48,7 +49,6 @@ export function httpTarget(row: HttpRow): number | undefined {
 
 const f0 = (n: number) => Math.round(n).toLocaleString('en-US')
 const f2 = (n: number) => n.toFixed(2)
-const signed = (n: number) => `${n >= 0 ? '+' : '−'}${Math.abs(n).toFixed(1)}`
 const f1 = (n: number) => n.toFixed(1)
 const pct = (n: number) => `${(n * 100).toFixed(0)} %`
 const missingLine = (area: string, target: string, why: string): TargetLine => ({

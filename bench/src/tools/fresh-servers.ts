@@ -29,12 +29,13 @@
 import { parseArgs } from 'node:util'
 import type { Framework, ServerSpec, Variant } from '../lib/apps.ts'
 import { ServerProcess } from '../lib/child.ts'
-import { median, minMax } from '../lib/common.ts'
+import { median, minMax, signed } from '../lib/common.ts'
+import { rotate } from '../lib/context.ts'
 import { pinLoadGenerator, pinProcess } from '../lib/cpus.ts'
 import { load } from '../lib/load.ts'
+import { FRAMEWORKS, SERVER_NODE_ARGS } from '../sections/http.ts'
 import type { ServerStats } from '../workers/server.ts'
 
-const FRAMEWORKS: readonly Framework[] = ['express', 'fastify', 'koa']
 const CONNECTIONS = 50
 
 const { values } = parseArgs({
@@ -75,7 +76,7 @@ console.log(
 async function run(variant: Variant): Promise<{ cpu: number; rps: number }> {
   const spec: ServerSpec = { framework, variant, store: 'memory', keys: 'one' }
   const server = await ServerProcess.start<ServerStats>('server', spec, {
-    nodeArgs: ['--no-memory-reducer'],
+    nodeArgs: SERVER_NODE_ARGS,
     timeoutMs: 30_000,
   })
   try {
@@ -95,8 +96,7 @@ async function run(variant: Variant): Promise<{ cpu: number; rps: number }> {
 const cpu = new Map<Variant, number[]>(variants.map((v) => [v, []]))
 try {
   for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < variants.length; k++) {
-      const variant = variants[(k + round) % variants.length]!
+    for (const variant of rotate(variants, round)) {
       const result = await run(variant)
       cpu.get(variant)![round] = result.cpu
       console.log(
@@ -110,7 +110,6 @@ try {
 
 const reference = variants[0]!
 const ref = cpu.get(reference)!
-const fmt = (n: number, digits = 1) => (n >= 0 ? '+' : '−') + Math.abs(n).toFixed(digits)
 console.log(
   `\n| ${framework} | CPU µs/request | − ${reference}, per round | ${reference} ÷ variant, per round |`,
 )
@@ -123,6 +122,6 @@ for (const variant of variants.slice(1)) {
   const [lo, hi] = minMax(added)
   const [rlo, rhi] = minMax(ratios)
   console.log(
-    `| ${variant} | ${median(own).toFixed(1)} | ${fmt(median(added))} (${fmt(lo)} to ${fmt(hi)}) | ${median(ratios).toFixed(3)} (${rlo.toFixed(2)}–${rhi.toFixed(2)}) |`,
+    `| ${variant} | ${median(own).toFixed(1)} | ${signed(median(added))} (${signed(lo)} to ${signed(hi)}) | ${median(ratios).toFixed(3)} (${rlo.toFixed(2)}–${rhi.toFixed(2)}) |`,
   )
 }
