@@ -3,20 +3,19 @@ export interface Config {
   readonly mode: 'full' | 'smoke'
   readonly core: { readonly rounds: number; readonly minCpuMs: number; readonly warmupMs: number }
   readonly http: {
-    /** Interleaved rounds of the one-key cases. */
+    /** Interleaved rounds of the one-key cases (a fresh server per case and round). */
     readonly rounds: number
-    /** The one-key servers are started afresh before every this many rounds. */
-    readonly restartEvery: number
-    /** Seconds of load each one-key server gets once started, before its first round. */
-    readonly startWarmupSeconds: number
     readonly connections: number
-    /** Seconds of load per one-key case and round. */
+    /** Seconds of load measured per one-key case and round. */
     readonly seconds: number
+    /** Seconds of load each fresh one-key server gets before it is measured. */
+    readonly warmupSeconds: number
     /** Rounds of the 100,000-keys cases (a fresh server per case and round). */
     readonly manyRounds: number
-    /** Seconds of load per 100,000-keys case. */
+    /** Seconds of load measured per 100,000-keys case. */
     readonly manySeconds: number
-    readonly warmupSeconds: number
+    /** Seconds of load each fresh 100,000-keys server gets before it is measured. */
+    readonly manyWarmupSeconds: number
   }
   readonly redis: {
     /**
@@ -55,14 +54,13 @@ export const FULL: Config = {
   mode: 'full',
   core: { rounds: 5, minCpuMs: 700, warmupMs: 500 },
   http: {
-    rounds: 8,
-    restartEvery: 4,
-    startWarmupSeconds: 3,
+    rounds: 5,
     connections: 50,
-    seconds: 1.5,
+    seconds: 4,
+    warmupSeconds: 2,
     manyRounds: 3,
     manySeconds: 3,
-    warmupSeconds: 0.75,
+    manyWarmupSeconds: 0.75,
   },
   redis: { rounds: 3, inflight: [1, 50, 500], warmupMs: 1000, measureMs: 4000, ceilingRequests: 200_000 },
   memory: {
@@ -81,13 +79,12 @@ export const SMOKE: Config = {
   core: { rounds: 1, minCpuMs: 30, warmupMs: 20 },
   http: {
     rounds: 1,
-    restartEvery: 1,
-    startWarmupSeconds: 0.1,
     connections: 50,
     seconds: 0.3,
+    warmupSeconds: 0.1,
     manyRounds: 1,
     manySeconds: 0.3,
-    warmupSeconds: 0.1,
+    manyWarmupSeconds: 0.1,
   },
   redis: { rounds: 1, inflight: [1, 50, 500], warmupMs: 50, measureMs: 200, ceilingRequests: 5_000 },
   memory: { keys: 20_000, floodKeys: 200_000, floodMax: 10_000, floodTimeLimitMs: 10_000, serverKeys: 2_000 },

@@ -2,7 +2,7 @@
  * CPU pinning for the HTTP section: the load generator (this process) on one CPU, the measured
  * server on another, with `taskset` (util-linux). Unpinned, the scheduler places the two busy
  * processes as it likes, and a placement can last a server's whole life: in A/A trials on a
- * 2-core AMD EPYC VM (two bare Express servers, 8 rounds of 1.5 s each, as the section runs them),
+ * 2-core AMD EPYC VM (two bare Express servers, 8 rounds of 1.5 s each, as the section ran them then),
  * the second server's median ratio to the first came out 0.83, 0.97, 0.98, 0.98 and 1.00
  * unpinned, and 0.996 to 1.026 pinned.
  */

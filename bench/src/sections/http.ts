@@ -3,11 +3,11 @@ import { median, minMax } from '../lib/common.ts'
 import { type Context, missing, rotate, schedule } from '../lib/context.ts'
 import { type Pinning, pinLoadGenerator, pinProcess } from '../lib/cpus.ts'
 import { load } from '../lib/load.ts'
-import { diffCounters, totalCalls } from '../lib/redis-server.ts'
+import { diffCounters, type RedisServer, totalCalls } from '../lib/redis-server.ts'
 import type { Framework, ServerSpec, ServerStats, Variant } from '../workers/server.ts'
 
-type Store = 'memory' | 'redis'
-type Keys = 'one' | 'many'
+export type Store = 'memory' | 'redis'
+export type Keys = 'one' | 'many'
 
 export const PEERS: Readonly<Record<Framework, readonly Variant[]>> = {
   express: ['express-rate-limit', 'rate-limiter-flexible'],
@@ -25,12 +25,6 @@ export interface HttpRun {
    * versions and for 100,000 keys, whose limiters are compared with their round's bare runs.
    */
   readonly slot?: number
-  /**
-   * Which of its case's processes served the run: with one key, each bare slot of a round has a
-   * bare process of its own (see {@link schedule}); every other case has one process (0). Absent
-   * in results of earlier versions and for 100,000 keys.
-   */
-  readonly server?: number
   readonly framework: Framework
   readonly variant: Variant
   /** `memory` for bare servers (they have no store). */
@@ -90,12 +84,6 @@ export interface HttpSection {
   readonly pinning?: Pinning
 }
 
-interface Case {
-  readonly framework: Framework
-  readonly variant: Variant
-  readonly store: Store
-}
-
 function cases(ctx: Context, notes: string[]): Case[] {
   const list: Case[] = []
   for (const framework of FRAMEWORKS) {
@@ -129,82 +117,82 @@ function cases(ctx: Context, notes: string[]): Case[] {
 }
 
 /**
- * V8 flags of every measured server. Between its turns a server idles for tens of seconds while the
- * others take the load, and V8's memory reducer then shrinks its heap, which a server under steady
- * load never does: the next turn paid for regrowing it (Fastify + Tollgate, memory store, one key:
- * 15.1 instead of 12.2 µs of server CPU per request with all of the framework's servers up, in a
- * trial where one bare process served every bare turn and so hardly ever idled).
+ * V8 flags of every measured server. `--no-memory-reducer`: a server that idled between its turns
+ * had its heap shrunk by V8's memory reducer, and its next turn paid for regrowing it (Fastify +
+ * Tollgate, memory store, one key: 15.1 instead of 12.2 µs of server CPU per request, when every
+ * server of a framework stayed up for several rounds). Each server now serves one run and never
+ * idles under measurement, but a server under steady load never shrinks its heap either, so the
+ * flag is kept: it holds the servers to the steady state they are meant to measure.
  */
 export const SERVER_NODE_ARGS: readonly string[] = ['--no-memory-reducer']
 
-/** What the one-key and 100,000-keys parts of the section share: its cases, CPUs and results so far. */
-interface Session {
-  readonly ctx: Context
+/** Where servers run and which Redis the Redis cases use. */
+export interface Rig {
+  readonly redis: RedisServer | undefined
   readonly pinning: Pinning
-  readonly list: readonly Case[]
-  readonly notes: string[]
-  readonly runs: HttpRun[]
+  readonly log: (line: string) => void
 }
 
-async function startServer(
-  { ctx, pinning }: Session,
-  c: Case,
-  keys: Keys,
-): Promise<ServerProcess<ServerStats>> {
-  const redis = c.store === 'redis' ? ctx.redis : undefined
-  const spec: ServerSpec = { ...c, keys, ...(redis ? { redisPort: redis.port } : {}) }
-  const server = await retryOnce(
-    () => ServerProcess.start<ServerStats>('server', spec, { nodeArgs: SERVER_NODE_ARGS, timeoutMs: 30_000 }),
-    ctx.log,
-  )
-  if (pinning.pinned) {
-    try {
-      pinProcess(server.pid, pinning.server)
-    } catch (error) {
-      await server.stop()
-      throw error
-    }
-  }
-  return server
+/** How long a fresh server is loaded, and with how many connections. */
+export interface Timing {
+  readonly connections: number
+  readonly warmupSeconds: number
+  readonly seconds: number
+}
+
+/** What one run of one server measured (an {@link HttpRun} without its place in the section). */
+export type Measured = Omit<HttpRun, 'round' | 'slot'>
+
+/** Which of the section's processes runs one case (see {@link oneKey}). */
+export interface Case {
+  readonly framework: Framework
+  readonly variant: Variant
+  readonly store: Store
 }
 
 /**
- * One measurement of a running server: warm-up, then its req/s and CPU (and Redis's) over
- * `seconds` of load. Every run warms up, fresh server or not: a server that waited while the
- * others took the load has cold caches, and its first moments would count against it.
+ * One run on a fresh server: starts it (pinned to the servers' CPU when the rig pins), gives it
+ * `warmupSeconds` of load, then measures its req/s, p99 and CPU (and Redis's) over `seconds` of
+ * load, and stops it, flushing Redis after a Redis case so the next starts from an empty one. A
+ * server process draws a speed for its whole life: in about one Koa server process in five with a
+ * limiter in it, V8 ran the object literal in Node's `process.nextTick` in its runtime rather than
+ * an inline cache, about 3 µs more per request, a seventh of a Koa request (FRESH-SERVERS.md). A
+ * process per run makes that draw one run's, which the median over rounds passes over, instead of
+ * every run of a long-lived server's.
  */
-async function measure(
-  ctx: Context,
-  server: ServerProcess<ServerStats>,
-  c: Case,
-  keys: Keys,
-  round: number,
-  seconds: number,
-  at?: { readonly slot: number; readonly server: number },
-): Promise<HttpRun> {
-  const redis = c.store === 'redis' ? ctx.redis : undefined
-  const { connections, warmupSeconds } = ctx.config.http
-  await load({ port: server.port, connections, seconds: warmupSeconds, keys })
-  const before = await server.stats()
-  const redisBefore = redis ? await redis.counters() : undefined
-  const result = await load({ port: server.port, connections, seconds, keys })
-  const after = await server.stats()
-  const redisDelta = redis && redisBefore ? diffCounters(redisBefore, await redis.counters()) : undefined
-  return {
-    round,
-    ...(at === undefined ? {} : { slot: at.slot, server: at.server }),
-    framework: c.framework,
-    variant: c.variant,
-    store: c.store,
-    keys,
-    rps: result.rps,
-    p99: result.p99,
-    requests: result.requests,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    cpuPerRequest: (after.cpuMicros - before.cpuMicros) / result.requests,
-    redisCpuPerRequest: redisDelta ? (redisDelta.cpuSeconds * 1e6) / result.requests : undefined,
-    redisCallsPerRequest: redisDelta ? totalCalls(redisDelta) / result.requests : undefined,
+export async function freshRun(rig: Rig, c: Case, keys: Keys, timing: Timing): Promise<Measured> {
+  const redis = c.store === 'redis' ? rig.redis : undefined
+  const spec: ServerSpec = { ...c, keys, ...(redis ? { redisPort: redis.port } : {}) }
+  const server = await retryOnce(
+    () => ServerProcess.start<ServerStats>('server', spec, { nodeArgs: SERVER_NODE_ARGS, timeoutMs: 30_000 }),
+    rig.log,
+  )
+  try {
+    if (rig.pinning.pinned) pinProcess(server.pid, rig.pinning.server)
+    const { connections, warmupSeconds, seconds } = timing
+    await load({ port: server.port, connections, seconds: warmupSeconds, keys })
+    const before = await server.stats()
+    const redisBefore = redis ? await redis.counters() : undefined
+    const result = await load({ port: server.port, connections, seconds, keys })
+    const after = await server.stats()
+    const redisDelta = redis && redisBefore ? diffCounters(redisBefore, await redis.counters()) : undefined
+    return {
+      framework: c.framework,
+      variant: c.variant,
+      store: c.store,
+      keys,
+      rps: result.rps,
+      p99: result.p99,
+      requests: result.requests,
+      non2xx: result.non2xx,
+      errors: result.errors,
+      cpuPerRequest: (after.cpuMicros - before.cpuMicros) / result.requests,
+      redisCpuPerRequest: redisDelta ? (redisDelta.cpuSeconds * 1e6) / result.requests : undefined,
+      redisCallsPerRequest: redisDelta ? totalCalls(redisDelta) / result.requests : undefined,
+    }
+  } finally {
+    await server.stop()
+    if (redis) await redis.flush()
   }
 }
 
@@ -299,7 +287,7 @@ export function summarise(runs: readonly HttpRun[]): Pick<HttpSection, 'rows' | 
 
 function logRun(ctx: Context, run: HttpRun): void {
   ctx.log(
-    `http r${run.round + 1} ${run.keys} ${run.framework} ${run.variant} (${run.store})${run.variant === 'bare' && run.server !== undefined ? ` #${run.server}` : ''}: ${Math.round(run.rps)} req/s, p99 ${run.p99} ms, ${run.cpuPerRequest.toFixed(1)} µs CPU/req${run.non2xx + run.errors ? `, ${run.non2xx} non-2xx, ${run.errors} errors` : ''}`,
+    `http r${run.round + 1} ${run.keys} ${run.framework} ${run.variant} (${run.store}): ${Math.round(run.rps)} req/s, p99 ${run.p99} ms, ${run.cpuPerRequest.toFixed(1)} µs CPU/req${run.non2xx + run.errors ? `, ${run.non2xx} non-2xx, ${run.errors} errors` : ''}`,
   )
 }
 
@@ -309,83 +297,53 @@ function failed(ctx: Context, notes: string[], c: Case, keys: Keys, error: unkno
   if (!notes.includes(message)) notes.push(message)
 }
 
-/** One process of the one-key part: its case, and which of the case's processes it is. */
-interface Member {
-  readonly c: Case
-  readonly server: number
+/** What the one-key and 100,000-keys parts share: where they run, their cases and results so far. */
+interface Session {
+  readonly ctx: Context
+  readonly rig: Rig
+  readonly list: readonly Case[]
+  readonly notes: string[]
+  readonly runs: HttpRun[]
+}
+
+/** Runs `c` on a fresh server and records the run, or notes its failure. */
+async function record(
+  { ctx, rig, notes, runs }: Session,
+  c: Case,
+  keys: Keys,
+  timing: Timing,
+  at: Pick<HttpRun, 'round' | 'slot'>,
+): Promise<void> {
+  try {
+    const run: HttpRun = { ...at, ...(await freshRun(rig, c, keys, timing)) }
+    runs.push(run)
+    logRun(ctx, run)
+  } catch (error) {
+    failed(ctx, notes, c, keys, error)
+  }
 }
 
 /**
- * One key: every server of a framework is up at once; in each of many short rounds, the load goes
- * to each limiter in turn (order rotated per round) with bare before, between and after them, each
- * bare turn on a bare process of its own (see {@link schedule}). A shared VM's speed changes in
- * steps lasting seconds (bare Fastify on one AMD EPYC VM: 21–26k and 38–42k req/s); a limiter
- * compared with the bare runs seconds away from it sees the same step far more often than one
- * compared with its round's first and last runs, half a minute apart. Every `restartEvery`
- * rounds, all the framework's servers are started afresh: a process can run a few percent faster
- * or slower than another running the same code for its whole life (its heap's and code's
- * addresses, its hash seed), which no number of rounds against the same bare process would
- * average out. Each server then gets `startWarmupSeconds` of load before its first round: with
- * only the 0.75 s of warm-up every run gets, the first round after a start found the limiters
- * colder than bare, which then ran between every two of them (one complete run, Express: the
- * median ratio of every limiter and of the A/A control was 0.71 in the rounds right after a start
- * and 0.84 in the others; Koa 0.80 and 0.84).
+ * One key: in each round, for each framework, every limiter in turn (order rotated per round) with
+ * bare before, between and after them (see {@link schedule}): bare, limiter, bare, limiter, …,
+ * bare; every run on a fresh server ({@link freshRun}). A shared VM's speed changes in steps
+ * lasting seconds (bare Fastify on one AMD EPYC VM: 21–26k and 38–42k req/s); a limiter compared
+ * with the bare runs seconds away from it sees the same step far more often than one compared with
+ * its round's first and last runs, minutes apart. The frameworks take turns within a round, so
+ * that a slow stretch of the VM lands on one round of each rather than on every round of one.
  */
 async function oneKey(session: Session): Promise<void> {
-  const { ctx, list, notes, runs } = session
-  const { rounds, seconds, restartEvery, startWarmupSeconds, connections } = ctx.config.http
-  for (const framework of FRAMEWORKS) {
-    const group = list.filter((c) => c.framework === framework)
-    const bare = group.find((c) => c.variant === 'bare')!
-    const limiters: Member[] = group.filter((c) => c !== bare).map((c) => ({ c, server: 0 }))
-    const bares: Member[] = Array.from({ length: limiters.length + 1 }, (_, server) => ({ c: bare, server }))
-    const servers = new Map<Member, ServerProcess<ServerStats>>()
-    const stopAll = async () => {
-      for (const server of servers.values()) await server.stop()
-      servers.clear()
-    }
-    try {
-      for (let round = 0; round < rounds; round++) {
-        if (round % restartEvery === 0) {
-          await stopAll()
-          for (const member of [...bares, ...limiters]) {
-            try {
-              servers.set(member, await startServer(session, member.c, 'one'))
-            } catch (error) {
-              failed(ctx, notes, member.c, 'one', error)
-            }
-          }
-          for (const [member, server] of servers) {
-            try {
-              await load({ port: server.port, connections, seconds: startWarmupSeconds, keys: 'one' })
-            } catch (error) {
-              failed(ctx, notes, member.c, 'one', error)
-            }
-          }
-        }
-        // Each bare slot is served by a bare process of its own, so every process, bare or not, runs
-        // once per round and idles for the rest of it. With one bare process serving every bare
-        // slot, bare ran every other turn and was always warm while each limiter idled for a round;
-        // an A/A control (a second bare server, run as a limiter is) then made 0.92 of bare's req/s
-        // on Express, 0.98 on Fastify and 0.94 on Koa, a bias every limiter's ratio carried.
-        for (const [slot, member] of schedule(bares, limiters, round).entries()) {
-          const server = servers.get(member)
-          if (server === undefined) continue
-          try {
-            const run = await measure(ctx, server, member.c, 'one', round, seconds, {
-              slot,
-              server: member.server,
-            })
-            runs.push(run)
-            logRun(ctx, run)
-          } catch (error) {
-            failed(ctx, notes, member.c, 'one', error)
-          }
-        }
+  const { rounds, connections, warmupSeconds, seconds } = session.ctx.config.http
+  const timing: Timing = { connections, warmupSeconds, seconds }
+  for (let round = 0; round < rounds; round++) {
+    for (const framework of FRAMEWORKS) {
+      const group = session.list.filter((c) => c.framework === framework)
+      const bare = group.find((c) => c.variant === 'bare')!
+      const limiters = group.filter((c) => c !== bare)
+      const bares = limiters.map(() => bare).concat(bare)
+      for (const [slot, c] of schedule(bares, limiters, round).entries()) {
+        await record(session, c, 'one', timing, { round, slot })
       }
-    } finally {
-      await stopAll()
-      if (ctx.redis) await ctx.redis.flush()
     }
   }
 }
@@ -395,26 +353,14 @@ async function oneKey(session: Session): Promise<void> {
  * eviction where a store is bounded); bare first and last in each round, limiters rotated.
  */
 async function manyKeys(session: Session): Promise<void> {
-  const { ctx, list, notes, runs } = session
-  const { manyRounds, manySeconds } = ctx.config.http
+  const { manyRounds, manySeconds, manyWarmupSeconds, connections } = session.ctx.config.http
+  const timing: Timing = { connections, warmupSeconds: manyWarmupSeconds, seconds: manySeconds }
   for (let round = 0; round < manyRounds; round++) {
     for (const framework of FRAMEWORKS) {
-      const limiters = list.filter((c) => c.framework === framework && c.variant !== 'bare')
-      const bare = list.find((c) => c.framework === framework && c.variant === 'bare')!
+      const limiters = session.list.filter((c) => c.framework === framework && c.variant !== 'bare')
+      const bare = session.list.find((c) => c.framework === framework && c.variant === 'bare')!
       for (const c of [bare, ...rotate(limiters, round), bare]) {
-        try {
-          const server = await startServer(session, c, 'many')
-          try {
-            const run = await measure(ctx, server, c, 'many', round, manySeconds)
-            runs.push(run)
-            logRun(ctx, run)
-          } finally {
-            await server.stop()
-            if (c.store === 'redis' && ctx.redis) await ctx.redis.flush()
-          }
-        } catch (error) {
-          failed(ctx, notes, c, 'many', error)
-        }
+        await record(session, c, 'many', timing, { round })
       }
     }
   }
@@ -429,7 +375,7 @@ export async function httpSection(ctx: Context): Promise<HttpSection> {
   const { pinning, restore } = pinLoadGenerator()
   if (!pinning.pinned) notes.push(`load generator and servers not pinned to CPUs: ${pinning.why}`)
   try {
-    const session: Session = { ctx, pinning, list, notes, runs }
+    const session: Session = { ctx, rig: { redis: ctx.redis, pinning, log: ctx.log }, list, notes, runs }
     await oneKey(session)
     await manyKeys(session)
   } finally {

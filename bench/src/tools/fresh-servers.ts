@@ -1,25 +1,25 @@
 /*
- * Server CPU per request with a fresh server process for every run: a check on the HTTP section,
- * whose servers live for four rounds each. Not part of `pnpm bench`; run it by hand:
+ * Server CPU per request with a fresh server process for every run, for a few chosen variants of
+ * one framework over many rounds: a closer look than the HTTP section's few rounds of every case.
+ * Not part of `pnpm bench`; run it by hand:
  *
  *   node --import tsx src/tools/fresh-servers.ts --framework koa [--variants bare,floor,tollgate]
  *     [--rounds 12] [--warmup 3] [--seconds 6]
  *
  * In each round every variant (order rotated per round) gets a server process of its own, pinned
  * to one CPU with the load generator (autocannon, this process) on the other, `--warmup` seconds of
- * load and then `--seconds` measured; then the process is stopped. A server's CPU per request is
- * `process.cpuUsage()` over the measured requests. Each variant's figure is then compared with the
- * first variant's in the same round (the reference: bare by default), and the table gives the
- * median and min–max of those differences and ratios over rounds.
+ * load and then `--seconds` measured; then the process is stopped (the HTTP section's `freshRun`).
+ * A server's CPU per request is `process.cpuUsage()` over the measured requests. Each variant's
+ * figure is then compared with the first variant's in the same round (the reference: bare by
+ * default), and the table gives the median and min–max of those differences and ratios over rounds.
  *
  * Why fresh processes: on a 2-core AMD EPYC VM a server process draws a speed for its whole life.
  * In about one Koa server process in five with a limiter in it (the floor's 7 of 35, Tollgate's 5
  * of 20; none of 35 bare, empty-middleware or constant-header ones), V8 handled the object literal
  * in Node's `process.nextTick` in its runtime instead of an inline cache, which `perf` showed as
  * `Runtime_DefineKeyedOwnPropertyInLiteral` and `JSObject::MigrateToMap` under `endReadable`,
- * `onwrite` and `resume`: about 3 µs more per request, a seventh of a Koa request. The HTTP
- * section gives each variant two process draws per run, so one unlucky draw moves half its rounds;
- * with a process per round, the median over rounds is that of the usual draw.
+ * `onwrite` and `resume`: about 3 µs more per request, a seventh of a Koa request. With a process
+ * per round, the median over rounds is that of the usual draw.
  *
  * The ratio column is the reference's CPU per request over the variant's, per round: what the
  * variant's req/s would be as a share of the reference's on a server that is CPU-bound, as these
@@ -27,14 +27,11 @@
  * by itself: each run is bounded by `load`, each server by its start timeout.
  */
 import { parseArgs } from 'node:util'
-import type { Framework, ServerSpec, Variant } from '../lib/apps.ts'
-import { ServerProcess } from '../lib/child.ts'
+import type { Framework, Variant } from '../lib/apps.ts'
 import { median, minMax, signed } from '../lib/common.ts'
 import { rotate } from '../lib/context.ts'
-import { pinLoadGenerator, pinProcess } from '../lib/cpus.ts'
-import { load } from '../lib/load.ts'
-import { FRAMEWORKS, SERVER_NODE_ARGS } from '../sections/http.ts'
-import type { ServerStats } from '../workers/server.ts'
+import { pinLoadGenerator } from '../lib/cpus.ts'
+import { FRAMEWORKS, freshRun } from '../sections/http.ts'
 
 const CONNECTIONS = 50
 
@@ -74,23 +71,15 @@ console.log(
 
 /** One fresh server: its CPU µs per measured request and its req/s. */
 async function run(variant: Variant): Promise<{ cpu: number; rps: number }> {
-  const spec: ServerSpec = { framework, variant, store: 'memory', keys: 'one' }
-  const server = await ServerProcess.start<ServerStats>('server', spec, {
-    nodeArgs: SERVER_NODE_ARGS,
-    timeoutMs: 30_000,
-  })
-  try {
-    if (pinning.pinned) pinProcess(server.pid, pinning.server)
-    await load({ port: server.port, connections: CONNECTIONS, seconds: warmup, keys: 'one' })
-    const before = await server.stats()
-    const result = await load({ port: server.port, connections: CONNECTIONS, seconds, keys: 'one' })
-    const after = await server.stats()
-    if (result.non2xx > 0 || result.errors > 0)
-      throw new Error(`${variant}: ${result.non2xx} non-2xx responses and ${result.errors} errors`)
-    return { cpu: (after.cpuMicros - before.cpuMicros) / result.requests, rps: result.rps }
-  } finally {
-    await server.stop()
-  }
+  const result = await freshRun(
+    { redis: undefined, pinning, log: (line) => console.log(line) },
+    { framework, variant, store: 'memory' },
+    'one',
+    { connections: CONNECTIONS, warmupSeconds: warmup, seconds },
+  )
+  if (result.non2xx > 0 || result.errors > 0)
+    throw new Error(`${variant}: ${result.non2xx} non-2xx responses and ${result.errors} errors`)
+  return { cpu: result.cpuPerRequest, rps: result.rps }
 }
 
 const cpu = new Map<Variant, number[]>(variants.map((v) => [v, []]))
