@@ -26,18 +26,11 @@ export function rotate<T>(list: readonly T[], round: number): T[] {
 }
 
 /**
- * One round's order: a reference run before, between and after the cases (each rotated per round),
- * so that each case is measured against the reference runs just before and just after it: a shared
- * VM's speed changes in steps lasting seconds, which runs next to a case see far more often than
- * runs further away. `references` holds one per slot (`cases.length + 1`): the same reference
- * repeated, or, as the HTTP section has, a process of its own per slot.
+ * One round's order: the reference run before, between and after the cases (rotated per round, so
+ * that each goes first in turn), so that each case is measured against the reference runs just
+ * before and just after it: a shared VM's speed changes in steps lasting seconds, which runs next
+ * to a case see far more often than runs further away.
  */
-export function schedule<T>(references: readonly T[], cases: readonly T[], round: number): T[] {
-  if (references.length !== cases.length + 1) {
-    throw new Error(
-      `schedule: ${cases.length} limiters need ${cases.length + 1} bare processes, not ${references.length}`,
-    )
-  }
-  const r = rotate(references, round)
-  return [r[0]!, ...rotate(cases, round).flatMap((c, i) => [c, r[i + 1]!])]
+export function schedule<T>(reference: T, cases: readonly T[], round: number): T[] {
+  return [reference, ...rotate(cases, round).flatMap((c) => [c, reference])]
 }

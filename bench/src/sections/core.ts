@@ -47,7 +47,7 @@ const LIBS: readonly CoreLib[] = [
  * that each goes first in turn), as the HTTP section runs bare around each limiter.
  */
 export function coreOrder(others: readonly CoreLib[], round: number): CoreLib[] {
-  return schedule(others.map(() => REFERENCE).concat(REFERENCE), others, round)
+  return schedule(REFERENCE, others, round)
 }
 
 /**

@@ -340,8 +340,7 @@ async function oneKey(session: Session): Promise<void> {
       const group = session.list.filter((c) => c.framework === framework)
       const bare = group.find((c) => c.variant === 'bare')!
       const limiters = group.filter((c) => c !== bare)
-      const bares = limiters.map(() => bare).concat(bare)
-      for (const [slot, c] of schedule(bares, limiters, round).entries()) {
+      for (const [slot, c] of schedule(bare, limiters, round).entries()) {
         await record(session, c, 'one', timing, { round, slot })
       }
     }
