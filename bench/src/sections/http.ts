@@ -143,7 +143,7 @@ export interface Timing {
 /** What one run of one server measured (an {@link HttpRun} without its place in the section). */
 export type Measured = Omit<HttpRun, 'round' | 'slot'>
 
-/** Which of the section's processes runs one case (see {@link oneKey}). */
+/** One measured case: a framework, a variant (bare, a reference or a limiter) and its store. */
 export interface Case {
   readonly framework: Framework
   readonly variant: Variant
