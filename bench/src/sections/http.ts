@@ -323,6 +323,14 @@ async function record(
   }
 }
 
+/** A framework's bare case and its other cases (limiters and references), in the list's order. */
+function casesOf(list: readonly Case[], framework: Framework): { bare: Case; limiters: Case[] } {
+  const group = list.filter((c) => c.framework === framework)
+  const bare = group.find((c) => c.variant === 'bare')
+  if (bare === undefined) throw new Error(`http: no bare case for ${framework}`)
+  return { bare, limiters: group.filter((c) => c !== bare) }
+}
+
 /**
  * One key: in each round, for each framework, every limiter in turn (order rotated per round) with
  * bare before, between and after them (see {@link schedule}): bare, limiter, bare, limiter, …,
@@ -337,9 +345,7 @@ async function oneKey(session: Session): Promise<void> {
   const timing: Timing = { connections, warmupSeconds, seconds }
   for (let round = 0; round < rounds; round++) {
     for (const framework of FRAMEWORKS) {
-      const group = session.list.filter((c) => c.framework === framework)
-      const bare = group.find((c) => c.variant === 'bare')!
-      const limiters = group.filter((c) => c !== bare)
+      const { bare, limiters } = casesOf(session.list, framework)
       for (const [slot, c] of schedule(bare, limiters, round).entries()) {
         await record(session, c, 'one', timing, { round, slot })
       }
@@ -356,8 +362,7 @@ async function manyKeys(session: Session): Promise<void> {
   const timing: Timing = { connections, warmupSeconds: manyWarmupSeconds, seconds: manySeconds }
   for (let round = 0; round < manyRounds; round++) {
     for (const framework of FRAMEWORKS) {
-      const limiters = session.list.filter((c) => c.framework === framework && c.variant !== 'bare')
-      const bare = session.list.find((c) => c.framework === framework && c.variant === 'bare')!
+      const { bare, limiters } = casesOf(session.list, framework)
       for (const c of [bare, ...rotate(limiters, round), bare]) {
         await record(session, c, 'many', timing, { round })
       }

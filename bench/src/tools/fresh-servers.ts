@@ -29,11 +29,13 @@
 import { parseArgs } from 'node:util'
 import type { Framework, Variant } from '../lib/apps.ts'
 import { median, minMax, signed } from '../lib/common.ts'
+import { FULL } from '../lib/config.ts'
 import { rotate } from '../lib/context.ts'
 import { pinLoadGenerator } from '../lib/cpus.ts'
 import { FRAMEWORKS, freshRun } from '../sections/http.ts'
 
-const CONNECTIONS = 50
+/** autocannon connections, as the HTTP section's full run uses. */
+const CONNECTIONS = FULL.http.connections
 
 const { values } = parseArgs({
   options: {
