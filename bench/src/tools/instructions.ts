@@ -4,7 +4,7 @@
  * swing by a third between runs. Not part of `pnpm bench` (valgrind is not on every machine, and
  * one library takes about a minute and a half); run it by hand:
  *
- *   node --import tsx src/tools/instructions.ts [--keys one|many] [lib ...]
+ *   node --import tsx src/tools/instructions.ts [--keys one|many] [--by-function [--top N]] [lib ...]
  *
  * Each library runs twice under cachegrind in a fresh `node --single-threaded` (no concurrent
  * compiler or GC threads, so the code that runs is the same from one run to the next), each time
@@ -16,11 +16,26 @@
  * CPU each): V8's heuristics (when to collect garbage, for one) follow wall-clock time, which
  * valgrind slows unevenly under load, and with eight valgrind processes on the two CPUs one file
  * of Tollgate counted 1,398 and 1,754 instructions per decision.
+ *
+ * With `--by-function [--top N]`, each pair of runs is made under callgrind instead, with node's
+ * `--perf-basic-prof`, and the tool prints where a decision's instructions go: per function, the
+ * same difference of the two runs over `RUNS` (the N largest, 25 by default; no cache misses).
+ * V8's compiled JavaScript is named from the perf map node writes (lib/jit-profile.ts), so a row
+ * is a function as V8 compiled it, with what it inlined: `*decideGcra core/dist/index.js:…` holds
+ * the parts of lru-cache's `get` that V8 inlined into it. JavaScript loaded through tsx (the bench's
+ * own files) is named as V8 names tsx's output, which can be a neighbouring function's name.
  */
 import { execFile } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { promisify } from 'node:util'
 import { KEY_COUNT, makeKeys } from '../lib/common.ts'
 import { type CoreLib, decider } from '../lib/deciders.ts'
+import { parsePerfMap, perDecision, selfInstructions } from '../lib/jit-profile.ts'
+
+const run = promisify(execFile)
 
 const RUNS = 300_000
 const LIBS: readonly CoreLib[] = [
@@ -88,12 +103,58 @@ function count(lib: CoreLib, keys: Keys, runs: number): Promise<Count> {
   })
 }
 
+/**
+ * One callgrind run of the child with node's perf map on: instructions per function, JIT code
+ * named from the map (read, then deleted with callgrind's file).
+ */
+async function profile(lib: CoreLib, keys: Keys, runs: number): Promise<Map<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-callgrind-'))
+  const out = join(dir, 'callgrind.out')
+  let mapFile: string | undefined
+  try {
+    const args = ['--tool=callgrind', '--smc-check=all', `--callgrind-out-file=${out}`, process.execPath]
+    args.push('--single-threaded', '--perf-basic-prof', '--import', 'tsx', fileURLToPath(import.meta.url))
+    args.push('--child', lib, keys, String(runs))
+    await run('valgrind', args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 })
+    // valgrind runs node in its own process: the profile's pid is the one node named its map by.
+    const pid = /^pid: (\d+)$/m.exec(readFileSync(out, 'utf8').slice(0, 4096))?.[1]
+    if (pid === undefined) throw new Error(`callgrind ${lib}: no pid in ${out}`)
+    mapFile = `/tmp/perf-${pid}.map`
+    const entries = parsePerfMap(readFileSync(mapFile, 'utf8'))
+    const { stdout } = await run('callgrind_annotate', ['--threshold=100', '--auto=no', out], {
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 120_000,
+    })
+    return selfInstructions(stdout, entries)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+    if (mapFile !== undefined) rmSync(mapFile, { force: true })
+  }
+}
+
+/** `--by-function`: per library, its instructions per decision by function, the `top` largest. */
+async function byFunction(libs: readonly CoreLib[], keys: Keys, top: number): Promise<void> {
+  for (const lib of libs) {
+    const [once, twice] = await Promise.all([profile(lib, keys, RUNS), profile(lib, keys, 2 * RUNS)])
+    const costs = perDecision(once, twice, RUNS)
+    const total = costs.reduce((sum, c) => sum + c.perDecision, 0)
+    console.log(
+      `\n${lib}, ${keys} key${keys === 'one' ? '' : 's'}: ${Math.round(total)} instructions per decision\n`,
+    )
+    console.log(`| Instructions/decision | Function |`)
+    console.log(`|---|---|`)
+    for (const c of costs.slice(0, top)) console.log(`| ${c.perDecision.toFixed(1)} | \`${c.name}\` |`)
+  }
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   if (argv[0] === '--child') {
     await child(argv[1] as CoreLib, argv[2] as Keys, Number(argv[3]))
     return
   }
   let keys: Keys = 'many'
+  let functions = false
+  let top = 25
   const libs: CoreLib[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -101,10 +162,20 @@ async function main(argv: readonly string[]): Promise<void> {
       const value = argv[++i]
       if (value !== 'one' && value !== 'many') throw new Error(`--keys: 'one' or 'many', got ${value}`)
       keys = value
+    } else if (arg === '--by-function') functions = true
+    else if (arg === '--top') {
+      const value = Number(argv[++i])
+      if (!Number.isSafeInteger(value) || value < 1)
+        throw new Error(`--top: a positive whole number, got ${argv[i]}`)
+      top = value
     } else libs.push(arg as CoreLib)
   }
   const unknown = libs.filter((lib) => !KNOWN.includes(lib))
   if (unknown.length > 0) throw new Error(`unknown libraries: ${unknown.join(', ')}`)
+  if (functions) {
+    await byFunction(libs.length > 0 ? libs : LIBS, keys, top)
+    return
+  }
   console.log(`| Library | Keys | Instructions/decision | D1 misses/decision |`)
   console.log(`|---|---|---|---|`)
   for (const lib of libs.length > 0 ? libs : LIBS) {
