@@ -4,7 +4,8 @@
  * swing by a third between runs. Not part of `pnpm bench` (valgrind is not on every machine, and
  * one library takes about a minute and a half); run it by hand:
  *
- *   node --import tsx src/tools/instructions.ts [--keys one|many] [--by-function [--top N]] [lib ...]
+ *   node --import tsx src/tools/instructions.ts [--keys one|many] [--by-function [--top N]]
+ *     [--node-flag --a-v8-flag ...] [lib ...]
  *
  * Each library runs twice under cachegrind in a fresh `node --single-threaded` (no concurrent
  * compiler or GC threads, so the code that runs is the same from one run to the next), each time
@@ -24,6 +25,9 @@
  * is a function as V8 compiled it, with what it inlined: `*decideGcra core/dist/index.js:…` holds
  * the parts of lru-cache's `get` that V8 inlined into it. JavaScript loaded through tsx (the bench's
  * own files) is named as V8 names tsx's output, which can be a neighbouring function's name.
+ *
+ * `--node-flag` (repeatable) passes a flag to the measured node, in either mode: to see what a V8
+ * heuristic costs, say (`--node-flag --min-inlining-frequency=0`).
  */
 import { execFile } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -70,7 +74,7 @@ interface Count {
 }
 
 /** One cachegrind run of the child; its summary lines are on stderr. */
-function count(lib: CoreLib, keys: Keys, runs: number): Promise<Count> {
+function count(lib: CoreLib, keys: Keys, runs: number, flags: readonly string[]): Promise<Count> {
   const args = [
     '--tool=cachegrind',
     '--cache-sim=yes',
@@ -79,6 +83,7 @@ function count(lib: CoreLib, keys: Keys, runs: number): Promise<Count> {
     '--cachegrind-out-file=/dev/null',
     process.execPath,
     '--single-threaded',
+    ...flags,
     '--import',
     'tsx',
     fileURLToPath(import.meta.url),
@@ -107,13 +112,25 @@ function count(lib: CoreLib, keys: Keys, runs: number): Promise<Count> {
  * One callgrind run of the child with node's perf map on: instructions per function, JIT code
  * named from the map (read, then deleted with callgrind's file).
  */
-async function profile(lib: CoreLib, keys: Keys, runs: number): Promise<Map<string, number>> {
+async function profile(
+  lib: CoreLib,
+  keys: Keys,
+  runs: number,
+  flags: readonly string[],
+): Promise<Map<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-callgrind-'))
   const out = join(dir, 'callgrind.out')
   let mapFile: string | undefined
   try {
     const args = ['--tool=callgrind', '--smc-check=all', `--callgrind-out-file=${out}`, process.execPath]
-    args.push('--single-threaded', '--perf-basic-prof', '--import', 'tsx', fileURLToPath(import.meta.url))
+    args.push(
+      '--single-threaded',
+      '--perf-basic-prof',
+      ...flags,
+      '--import',
+      'tsx',
+      fileURLToPath(import.meta.url),
+    )
     args.push('--child', lib, keys, String(runs))
     await run('valgrind', args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 })
     // valgrind runs node in its own process: the profile's pid is the one node named its map by.
@@ -133,9 +150,17 @@ async function profile(lib: CoreLib, keys: Keys, runs: number): Promise<Map<stri
 }
 
 /** `--by-function`: per library, its instructions per decision by function, the `top` largest. */
-async function byFunction(libs: readonly CoreLib[], keys: Keys, top: number): Promise<void> {
+async function byFunction(
+  libs: readonly CoreLib[],
+  keys: Keys,
+  top: number,
+  flags: readonly string[],
+): Promise<void> {
   for (const lib of libs) {
-    const [once, twice] = await Promise.all([profile(lib, keys, RUNS), profile(lib, keys, 2 * RUNS)])
+    const [once, twice] = await Promise.all([
+      profile(lib, keys, RUNS, flags),
+      profile(lib, keys, 2 * RUNS, flags),
+    ])
     const costs = perDecision(once, twice, RUNS)
     const total = costs.reduce((sum, c) => sum + c.perDecision, 0)
     console.log(
@@ -155,6 +180,7 @@ async function main(argv: readonly string[]): Promise<void> {
   let keys: Keys = 'many'
   let functions = false
   let top = 25
+  const flags: string[] = []
   const libs: CoreLib[] = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -163,7 +189,12 @@ async function main(argv: readonly string[]): Promise<void> {
       if (value !== 'one' && value !== 'many') throw new Error(`--keys: 'one' or 'many', got ${value}`)
       keys = value
     } else if (arg === '--by-function') functions = true
-    else if (arg === '--top') {
+    else if (arg === '--node-flag') {
+      const value = argv[++i]
+      if (!value?.startsWith('--'))
+        throw new Error(`--node-flag: a node or V8 flag such as --min-inlining-frequency=0, got ${value}`)
+      flags.push(value)
+    } else if (arg === '--top') {
       const value = Number(argv[++i])
       if (!Number.isSafeInteger(value) || value < 1)
         throw new Error(`--top: a positive whole number, got ${argv[i]}`)
@@ -173,13 +204,16 @@ async function main(argv: readonly string[]): Promise<void> {
   const unknown = libs.filter((lib) => !KNOWN.includes(lib))
   if (unknown.length > 0) throw new Error(`unknown libraries: ${unknown.join(', ')}`)
   if (functions) {
-    await byFunction(libs.length > 0 ? libs : LIBS, keys, top)
+    await byFunction(libs.length > 0 ? libs : LIBS, keys, top, flags)
     return
   }
   console.log(`| Library | Keys | Instructions/decision | D1 misses/decision |`)
   console.log(`|---|---|---|---|`)
   for (const lib of libs.length > 0 ? libs : LIBS) {
-    const [once, twice] = await Promise.all([count(lib, keys, RUNS), count(lib, keys, 2 * RUNS)])
+    const [once, twice] = await Promise.all([
+      count(lib, keys, RUNS, flags),
+      count(lib, keys, 2 * RUNS, flags),
+    ])
     const instructions = (twice.instructions - once.instructions) / RUNS
     const misses = (twice.d1Misses - once.d1Misses) / RUNS
     console.log(`| ${lib} | ${keys} | ${Math.round(instructions)} | ${misses.toFixed(2)} |`)
