@@ -8,7 +8,7 @@ import {
   UNNAMED,
 } from '../src/lib/jit-profile.ts'
 
-// Lines as node 20's --perf-basic-prof writes them: the second decideGcra reuses the first's addresses.
+// Lines as node 20's --perf-basic-prof writes them; consume, compiled last, took some of decideGcra's addresses.
 const MAP = [
   'd0eb840 1194 JS:*decideGcra file:///work/main/packages/core/dist/index.js:1436:13',
   'd0eca40 3e8 JS:*#L file:///work/main/node_modules/.pnpm/lru-cache@11.5.3/node_modules/lru-cache/dist/esm/node/index.min.js:1:17277',
