@@ -30,7 +30,7 @@
  * heuristic costs, say (`--node-flag --min-inlining-frequency=0`).
  */
 import { execFile } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -73,17 +73,24 @@ interface Count {
   readonly d1Misses: number
 }
 
-/** One cachegrind run of the child; its summary lines are on stderr. */
-function count(lib: CoreLib, keys: Keys, runs: number, flags: readonly string[]): Promise<Count> {
+/**
+ * Runs the child (`runs` decisions of `lib`) in a fresh `node --single-threaded` under valgrind with
+ * `tool` (valgrind's own options) and `nodeFlags`; resolves with valgrind's summary (stderr).
+ */
+async function underValgrind(
+  tool: readonly string[],
+  nodeFlags: readonly string[],
+  lib: CoreLib,
+  keys: Keys,
+  runs: number,
+): Promise<string> {
   const args = [
-    '--tool=cachegrind',
-    '--cache-sim=yes',
+    ...tool,
     // V8 writes and rewrites machine code: valgrind must notice code changed anywhere.
     '--smc-check=all',
-    '--cachegrind-out-file=/dev/null',
     process.execPath,
     '--single-threaded',
-    ...flags,
+    ...nodeFlags,
     '--import',
     'tsx',
     fileURLToPath(import.meta.url),
@@ -92,20 +99,25 @@ function count(lib: CoreLib, keys: Keys, runs: number, flags: readonly string[])
     keys,
     String(runs),
   ]
-  return new Promise((resolve, reject) => {
-    execFile('valgrind', args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 }, (error, _out, err) => {
-      if (error) {
-        reject(new Error(`valgrind ${lib} ${keys} ${runs}: ${error.message}\n${err.slice(-2000)}`))
-        return
-      }
-      const number = (label: RegExp): number => {
-        const match = label.exec(err)
-        if (!match) throw new Error(`valgrind ${lib}: no ${label} in its summary\n${err.slice(-2000)}`)
-        return Number(match[1]!.replaceAll(',', ''))
-      }
-      resolve({ instructions: number(/I\s+refs:\s+([\d,]+)/), d1Misses: number(/D1\s+misses:\s+([\d,]+)/) })
-    })
-  })
+  try {
+    const { stderr } = await run('valgrind', args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 })
+    return stderr
+  } catch (error) {
+    const err = String((error as { stderr?: unknown }).stderr ?? '')
+    throw new Error(`valgrind ${lib} ${keys} ${runs}: ${(error as Error).message}\n${err.slice(-2000)}`)
+  }
+}
+
+/** One cachegrind run of the child: its instructions and first-level data-cache misses. */
+async function count(lib: CoreLib, keys: Keys, runs: number, flags: readonly string[]): Promise<Count> {
+  const tool = ['--tool=cachegrind', '--cache-sim=yes', '--cachegrind-out-file=/dev/null']
+  const summary = await underValgrind(tool, flags, lib, keys, runs)
+  const number = (label: RegExp): number => {
+    const match = label.exec(summary)
+    if (!match) throw new Error(`valgrind ${lib}: no ${label} in its summary\n${summary.slice(-2000)}`)
+    return Number(match[1]!.replaceAll(',', ''))
+  }
+  return { instructions: number(/I\s+refs:\s+([\d,]+)/), d1Misses: number(/D1\s+misses:\s+([\d,]+)/) }
 }
 
 /**
@@ -119,26 +131,18 @@ async function profile(
   flags: readonly string[],
 ): Promise<Map<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-callgrind-'))
-  const out = join(dir, 'callgrind.out')
   let mapFile: string | undefined
   try {
-    const args = ['--tool=callgrind', '--smc-check=all', `--callgrind-out-file=${out}`, process.execPath]
-    args.push(
-      '--single-threaded',
-      '--perf-basic-prof',
-      ...flags,
-      '--import',
-      'tsx',
-      fileURLToPath(import.meta.url),
-    )
-    args.push('--child', lib, keys, String(runs))
-    await run('valgrind', args, { maxBuffer: 16 * 1024 * 1024, timeout: 600_000 })
-    // valgrind runs node in its own process: the profile's pid is the one node named its map by.
-    const pid = /^pid: (\d+)$/m.exec(readFileSync(out, 'utf8').slice(0, 4096))?.[1]
-    if (pid === undefined) throw new Error(`callgrind ${lib}: no pid in ${out}`)
+    // valgrind runs node in its own process and puts that pid (%p) in the file's name: node names
+    // its perf map by the same pid.
+    const tool = ['--tool=callgrind', `--callgrind-out-file=${join(dir, 'callgrind.%p')}`]
+    await underValgrind(tool, ['--perf-basic-prof', ...flags], lib, keys, runs)
+    const [file] = readdirSync(dir)
+    const pid = /^callgrind\.(\d+)$/.exec(file ?? '')?.[1]
+    if (pid === undefined) throw new Error(`callgrind ${lib}: no profile in ${dir}`)
     mapFile = `/tmp/perf-${pid}.map`
     const entries = parsePerfMap(readFileSync(mapFile, 'utf8'))
-    const { stdout } = await run('callgrind_annotate', ['--threshold=100', '--auto=no', out], {
+    const { stdout } = await run('callgrind_annotate', ['--threshold=100', '--auto=no', join(dir, file!)], {
       maxBuffer: 64 * 1024 * 1024,
       timeout: 120_000,
     })
